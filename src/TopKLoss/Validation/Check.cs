@@ -1,0 +1,88 @@
+using static TorchSharp.torch;
+
+namespace TopKLoss.Validation;
+
+/// <summary>
+/// The one input-validation path of the library. Every public entry point validates here, before
+/// any native call (some libtorch errors abort the process instead of throwing), and every message
+/// names the argument and the allowed range.
+/// </summary>
+internal static class Check
+{
+    /// <summary>scores: 2-D floating point, batch ≥ 1, at least <paramref name="minClasses"/> columns.</summary>
+    public static void Scores(Tensor scores, long minClasses = 2, string name = "scores")
+    {
+        ArgumentNullException.ThrowIfNull(scores, name);
+        if (scores.dim() != 2)
+            throw new ArgumentException($"{name} must be 2-D [batch, classes]; got shape [{string.Join(", ", scores.shape)}].", name);
+        if (!scores.is_floating_point())
+            throw new ArgumentException($"{name} must be floating point (float16, bfloat16, float32 or float64); got {scores.dtype}.", name);
+        if (scores.shape[0] < 1)
+            throw new ArgumentException($"{name} must hold at least one sample (batch ≥ 1); got an empty batch.", name);
+        if (scores.shape[1] < minClasses)
+            throw new ArgumentException($"{name} must have at least {minClasses} classes; got {scores.shape[1]}.", name);
+    }
+
+    /// <summary>labels: 1-D integer tensor of length batch, on the scores' device, values in [0, classes).</summary>
+    public static void Labels(Tensor labels, Tensor scores, string name = "labels")
+    {
+        ArgumentNullException.ThrowIfNull(labels, name);
+        if (labels.dim() != 1)
+            throw new ArgumentException($"{name} must be 1-D [batch]; got shape [{string.Join(", ", labels.shape)}].", name);
+        if (labels.is_floating_point() || labels.is_complex() || labels.dtype == ScalarType.Bool)
+            throw new ArgumentException($"{name} must be an integer tensor (int64, int32, int16, int8 or uint8); got {labels.dtype}.", name);
+        SameBatch(labels, scores, name);
+        SameDevice(labels, scores, name);
+        long n = scores.shape[1];
+        long min = labels.min().item<long>(), max = labels.max().item<long>();
+        if (min < 0 || max >= n)
+            throw new ArgumentOutOfRangeException(name, $"{name} must lie in [0, {n}) for {n} classes; got values in [{min}, {max}].");
+    }
+
+    public static void SameBatch(Tensor other, Tensor scores, string name)
+    {
+        if (other.shape[0] != scores.shape[0])
+            throw new ArgumentException($"{name} has batch size {other.shape[0]} but scores has {scores.shape[0]}; they must match.", name);
+    }
+
+    public static void SameDevice(Tensor other, Tensor scores, string name)
+    {
+        if (other.device.type != scores.device.type || other.device.index != scores.device.index)
+            throw new ArgumentException($"{name} is on {other.device} but scores is on {scores.device}; they must be on the same device.", name);
+    }
+
+    /// <summary>1 ≤ k ≤ classes − 1 − <paramref name="extra"/> (extra = 1 where the loss uses top_{k+1}).</summary>
+    public static void K(int k, long classes, int extra = 0, string name = "k")
+    {
+        long max = classes - 1 - extra;
+        if (k < 1 || k > max)
+            throw new ArgumentOutOfRangeException(name, k,
+                extra == 0
+                    ? $"{name} must satisfy 1 ≤ {name} < n = {classes} (the number of classes); got {k}."
+                    : $"{name} must satisfy 1 ≤ {name} and {name} + {extra} < n = {classes} (the number of classes); got {k}.");
+    }
+
+    public static void Positive(double value, string name)
+    {
+        if (!(value > 0) || !double.IsFinite(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and > 0; got {value}.");
+    }
+
+    public static void NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || !double.IsFinite(value))
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and ≥ 0; got {value}.");
+    }
+
+    public static void AtLeast(long value, long min, string name)
+    {
+        if (value < min)
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be ≥ {min}; got {value}.");
+    }
+
+    public static void Reduction(nn.Reduction reduction)
+    {
+        if (reduction is not (nn.Reduction.None or nn.Reduction.Mean or nn.Reduction.Sum))
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "reduction must be None, Mean or Sum.");
+    }
+}
