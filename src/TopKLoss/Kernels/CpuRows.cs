@@ -1,0 +1,61 @@
+using System.Buffers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// Row access to contiguous CPU float32/float64 tensors in float64, and a row-parallel loop.
+/// The kernels compute in float64 whatever the storage type.
+/// </summary>
+internal static unsafe class CpuRows
+{
+    /// <summary>Whether the fused kernels handle this tensor (CPU, float32 or float64).</summary>
+    public static bool Supports(Tensor t) =>
+        t.device_type == DeviceType.CPU && (t.dtype == ScalarType.Float32 || t.dtype == ScalarType.Float64);
+
+    /// <summary>Base pointer of a contiguous CPU tensor (valid while the tensor lives).</summary>
+    public static nint Pointer(Tensor contiguous)
+    {
+        fixed (byte* p = contiguous.bytes) return (nint)p;
+    }
+
+    public static void Load(nint basePtr, bool isFloat, long row, int n, Span<double> destination)
+    {
+        if (isFloat)
+        {
+            var src = new ReadOnlySpan<float>((float*)basePtr + row * n, n);
+            for (int i = 0; i < n; i++) destination[i] = src[i];
+        }
+        else new ReadOnlySpan<double>((double*)basePtr + row * n, n).CopyTo(destination);
+    }
+
+    public static void Store(nint basePtr, bool isFloat, long row, int n, ReadOnlySpan<double> source)
+    {
+        if (isFloat)
+        {
+            var dst = new Span<float>((float*)basePtr + row * n, n);
+            for (int i = 0; i < n; i++) dst[i] = (float)source[i];
+        }
+        else source[..n].CopyTo(new Span<double>((double*)basePtr + row * n, n));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(firstRow, endRow, scratch) over row ranges, in parallel when
+    /// the work is large enough to pay for it. Each range gets its own float64 scratch buffer of
+    /// <paramref name="scratchPerRange"/> elements.
+    /// </summary>
+    public static void For(long rows, long workPerRow, int scratchPerRange, Action<long, long, double[]> body)
+    {
+        int ranges = (int)Math.Min(Environment.ProcessorCount, rows);
+        if (rows * workPerRow < 32_768) ranges = 1;
+        void Run(long first, long end)
+        {
+            var scratch = ArrayPool<double>.Shared.Rent(scratchPerRange);
+            try { body(first, end, scratch); }
+            finally { ArrayPool<double>.Shared.Return(scratch); }
+        }
+        if (ranges == 1) { Run(0, rows); return; }
+        Parallel.For(0, ranges, r => Run(rows * r / ranges, rows * (r + 1) / ranges));
+    }
+}
