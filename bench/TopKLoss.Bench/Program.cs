@@ -1,0 +1,25 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+
+namespace TopKLoss.Bench;
+
+/// <summary>
+/// dotnet run -c Release --project bench/TopKLoss.Bench -- --filter '*'
+/// Prints per case the median forward+backward time and the ratio to cross_entropy, all taken in one run.
+/// </summary>
+public static class Program
+{
+    public static void Main(string[] args)
+    {
+        TopKLoss.Native.NativeBackend.EnsureLoaded();
+        var job = Job.Default.WithWarmupCount(3).WithIterationCount(15).WithLaunchCount(1);
+        var config = DefaultConfig.Instance
+            .AddJob(job)
+            .AddColumn(StatisticColumn.Median)
+            .WithOptions(ConfigOptions.JoinSummary)
+            .HideColumns("Error", "StdDev", "RatioSD");
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+    }
+}
