@@ -40,6 +40,9 @@ internal static unsafe class CpuRows
         else source[..n].CopyTo(new Span<double>((double*)basePtr + row * n, n));
     }
 
+    /// <summary>Threads the kernels may use (tests and benchmarks lower it; results do not depend on it).</summary>
+    internal static int MaxDegreeOfParallelism { get; set; } = Environment.ProcessorCount;
+
     /// <summary>
     /// Runs <paramref name="body"/>(firstRow, endRow, scratch) over row ranges, in parallel when
     /// the work is large enough to pay for it. Each range gets its own float64 scratch buffer of
@@ -47,7 +50,7 @@ internal static unsafe class CpuRows
     /// </summary>
     public static void For(long rows, long workPerRow, int scratchPerRange, Action<long, long, double[]> body)
     {
-        int ranges = (int)Math.Min(Environment.ProcessorCount, rows);
+        int ranges = (int)Math.Min(MaxDegreeOfParallelism, rows);
         if (rows * workPerRow < 32_768) ranges = 1;
         void Run(long first, long end)
         {
