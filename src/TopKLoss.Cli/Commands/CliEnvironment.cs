@@ -9,14 +9,7 @@ namespace TopKLoss.Cli.Commands;
 public sealed record CliEnvironment(Func<string, DataOptions, DataBundle> OpenData, Func<DateTime> Now, bool Interactive)
 {
     public static CliEnvironment Default(TextWriter stdout) => new(
-        DataOpener.Open,
+        DataSources.Open,
         () => DateTime.Now,
         Interactive: ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected);
-}
-
-/// <summary>The default data opener (the Data layer's DataSources once it is merged).</summary>
-internal static class DataOpener
-{
-    public static DataBundle Open(string spec, DataOptions options) =>
-        throw new UsageException($"--data {spec}: the data readers are not part of this build yet.");
 }

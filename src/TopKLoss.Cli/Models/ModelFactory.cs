@@ -43,5 +43,5 @@ public static class ModelFactory
     }
 
     private static Module<Tensor, Tensor> Head(int width, int classCount, bool normed) =>
-        normed ? throw new UsageException("--normed-head is not available in this build yet.") : Linear(width, classCount);
+        normed ? TopK.NormedLinear(width, classCount) : Linear(width, classCount);
 }

@@ -12,10 +12,13 @@ public static class AtomicFile
         string temp = path + ".tmp";
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            // Serialize to memory first: TorchSharp's savers close the stream they are given.
+            var buffer = new MemoryStream();
+            write(buffer);
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                write(stream);
-                stream.Flush(flushToDisk: true);
+                file.Write(buffer.ToArray());   // ToArray still works once the saver has closed the stream
+                file.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
         }

@@ -25,6 +25,15 @@ public static class LossRegistry
             c => TopK.SmoothTopKSvmLoss(c.Options.K, c.Options.Tau ?? 1.0, c.Options.Alpha ?? 1.0)),
         ["hard-svm"] = new("hard top-k SVM: --k, --alpha (1)", 0,
             c => TopK.HardTopKSvmLoss(c.Options.K, c.Options.Alpha ?? 1.0)),
+        ["noised"] = new("noised top-k hinge (Garcin et al. 2022): --k, --epsilon (1), --samples (5)", 1,
+            c => TopK.NoisedTopKLoss(c.Options.K, c.Options.Epsilon ?? 1.0, c.Options.Samples ?? 5, c.Generator)),
+        ["imbalanced-noised"] = new("imbalanced noised top-k hinge with class margins from the training counts: --k, --epsilon (0.01), " +
+            "--samples (5), --max-margin (0.2), --scale (50); meant with --normed-head", 1,
+            c => TopK.ImbalancedNoisedTopKLoss(c.Options.K, c.Options.Epsilon ?? 0.01, c.TrainClassCounts, c.Options.MaxMargin ?? 0.2,
+                c.Options.Scale ?? 50.0, c.Options.Samples ?? 5, c.Generator)),
+        ["focal"] = new("focal loss (Lin et al. 2017): --gamma (2)", 0, c => TopK.FocalLoss(c.Options.Gamma ?? 2.0)),
+        ["ldam"] = new("LDAM (Cao et al. 2019) with margins from the training counts: --max-margin (0.2), --scale (30); meant with --normed-head", 0,
+            c => TopK.LdamLoss(c.TrainClassCounts, c.Options.MaxMargin ?? 0.2, c.Options.Scale ?? 30.0)),
     };
 
     public static IReadOnlyCollection<string> Names => Entries.Keys;

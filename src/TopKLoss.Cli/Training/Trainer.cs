@@ -41,7 +41,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             for (int e = 0; e < state.EpochsDone; e++) scheduler.step();   // the schedule is a pure function of the epoch
         }
 
-        var train = new BatchSource(data.Train, settings.BatchSize);
+        var train = new BatchLoader(data.Train, settings.BatchSize, shuffle: true, augment: true, settings.Seed);
         progress.RunStarted($"{settings.Loss} · {settings.Model} · seed {settings.Seed}", settings.Epochs, train.BatchCount);
         for (int epoch = state.EpochsDone; epoch < settings.Epochs; epoch++)
         {
@@ -71,17 +71,16 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
     }
 
     private (double Loss, double Top1, double SamplesPerSecond) TrainEpoch(nn.Module<Tensor, Tensor> model,
-        nn.Module<Tensor, Tensor, Tensor> criterion, optim.Optimizer optimizer, BatchSource batches, int epoch, Device device)
+        nn.Module<Tensor, Tensor, Tensor> criterion, optim.Optimizer optimizer, BatchLoader batches, int epoch, Device device)
     {
         model.train();
-        var order = batches.Order(settings.Seed, epoch, shuffle: true);
         double lossSum = 0;
         long correct = 0, seen = 0;
         var clock = Stopwatch.StartNew();
-        for (int b = 0; b < batches.BatchCount; b++)
+        foreach (var batch in batches.Epoch(epoch))
         {
             using var scope = NewDisposeScope();
-            var (x, y) = batches.Load(order, b, augment: true, settings.Seed, epoch, device);
+            var (x, y) = (batch.InputTensor(device), batch.LabelTensor(device));
             optimizer.zero_grad();
             var scores = model.call(x);
             var loss = criterion.call(scores, y);
@@ -92,7 +91,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             correct += scores.argmax(1).eq(y).sum().item<long>();
             seen += n;
             double rate = seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            progress.Batch(epoch + 1, b + 1, lossSum / seen, (double)correct / seen, rate);
+            progress.Batch(epoch + 1, batch.Index + 1, lossSum / seen, (double)correct / seen, rate);
         }
         return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
     }
@@ -103,13 +102,10 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
         model.eval();
         using var noGrad = no_grad();
         var meter = new EvalMeter(ks, dataset.ClassCount);
-        var batches = new BatchSource(dataset, batchSize);
-        var order = batches.Order(0, 0, shuffle: false);
-        for (int b = 0; b < batches.BatchCount; b++)
+        foreach (var batch in new BatchLoader(dataset, batchSize, shuffle: false, augment: false, seed: 0).Epoch(0))
         {
             using var scope = NewDisposeScope();
-            var (x, y) = batches.Load(order, b, augment: false, 0, 0, device);
-            meter.Add(model.call(x), y);
+            meter.Add(model.call(batch.InputTensor(device)), batch.LabelTensor(device));
         }
         return meter.Report();
     }
