@@ -27,7 +27,9 @@ public static class Program
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
             {
-                stderr.WriteLine($"topk: {OneLine(parse.Errors[0].Message)} (see topk --help)");
+                // "Required command was not provided" hides the more useful "Unrecognized command 'fit'".
+                var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t))) ?? parse.Errors[0];
+                stderr.WriteLine($"topk: {OneLine(error.Message)} (see topk --help)");
                 return 2;
             }
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
