@@ -42,6 +42,7 @@ public sealed class TopKAccuracyMeter
     /// <summary>Adds a batch: <paramref name="scores"/> [batch, nClasses] (any floating dtype, any device), <paramref name="labels"/> [batch].</summary>
     public void Update(Tensor scores, Tensor labels)
     {
+        using var scope = NewDisposeScope();   // validation and ranking temporaries die here
         Check.Scores(scores, minClasses: 1);
         Check.ClassesMatch(NClasses, scores, nameof(NClasses));
         Check.Labels(labels, scores);
