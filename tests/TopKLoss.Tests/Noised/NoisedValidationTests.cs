@@ -66,11 +66,11 @@ public class NoisedValidationTests
         yield return Row("classCounts", "≥ 1", () => TopK.ImbalancedNoisedTopKLoss(2, 0.1, new long[] { 1, -2 }));
         yield return Row("maxMargin", "> 0", () => TopK.ImbalancedNoisedTopKLoss(2, 0.1, Counts, maxMargin: -0.2));
         yield return Row("scale", "> 0", () => TopK.ImbalancedNoisedTopKLoss(2, 0.1, Counts, scale: 0));
-        yield return Row("classCounts.Length", "is 6 but scores has 5", () => TopK.ImbalancedNoisedTopKLoss(2, 0.1, Counts).call(randn(4, 5), Labels.clamp_max(4)));
+        yield return Row("scores", "scores has 5 classes but the module's number of classes (classCounts.Length) is 6", () => TopK.ImbalancedNoisedTopKLoss(2, 0.1, Counts).call(randn(4, 5), Labels.clamp_max(4)));
         yield return Row("gamma", "≥ 0", () => TopK.FocalLoss(-2));
         yield return Row("classCounts", "≥ 1", () => TopK.LdamLoss(new long[] { 0 }));
         yield return Row("scale", "> 0", () => TopK.LdamLoss(Counts, scale: double.NaN));
-        yield return Row("classCounts.Length", "is 6 but scores has 7", () => TopK.LdamLoss(Counts).call(randn(4, 7), Labels));
+        yield return Row("scores", "scores has 7 classes but the module's number of classes (classCounts.Length) is 6", () => TopK.LdamLoss(Counts).call(randn(4, 7), Labels));
         yield return Row("inFeatures", "≥ 1", () => TopK.NormedLinear(0, 3));
         yield return Row("outFeatures", "≥ 1", () => TopK.NormedLinear(3, 0));
         // metrics
@@ -78,12 +78,12 @@ public class NoisedValidationTests
         yield return Row("ks", "1 ≤ ks ≤ n = 6", () => new TopKAccuracyMeter(new[] { 1, 7 }, 6));
         yield return Row("ks", "1 ≤ ks ≤ n = 6", () => new TopKAccuracyMeter(new[] { 0 }, 6));
         yield return Row("nClasses", "≥ 1", () => new TopKAccuracyMeter(new[] { 1 }, 0));
-        yield return Row("NClasses", "is 6 but scores has 5", () => new TopKAccuracyMeter(new[] { 1 }, 6).Update(randn(4, 5), Labels.clamp_max(4)));
+        yield return Row("scores", "scores has 5 classes but the meter's nClasses is 6", () => new TopKAccuracyMeter(new[] { 1 }, 6).Update(randn(4, 5), Labels.clamp_max(4)));
         yield return Row("labels", "[0, 6)", () => new TopKAccuracyMeter(new[] { 1 }, 6).Update(Scores, tensor(new long[] { 0, 1, 2, 6 })));
         yield return Row("k", "must be one of the tracked values {1, 3}", () => new TopKAccuracyMeter(new[] { 3, 1 }, 6).Report().Micro(2));
         yield return Row("k", "1 ≤ k ≤ n = 6", () => F.topk_accuracy(Scores, Labels, 0));
         yield return Row("k", "1 ≤ k ≤ n = 6", () => F.macro_topk_accuracy(Scores, Labels, 7, 6));
-        yield return Row("nClasses", "is 5 but scores has 6", () => F.macro_topk_accuracy(Scores, Labels, 2, 5));
+        yield return Row("nClasses", "scores has 6 classes but nClasses is 5", () => F.macro_topk_accuracy(Scores, Labels, 2, 5));
         yield return Row("scores", "2-D", () => F.topk_accuracy(randn(6), Labels, 1));
     }
 
