@@ -22,8 +22,8 @@ public static class SyntheticData
         public int Train { get; init; } = 100;
         public int Test { get; init; } = 50;
         public int Dimension { get; init; } = 64;
-        public double GroupSpread { get; init; } = 0.45;
-        public double ClassSpread { get; init; } = 0.2;
+        public double GroupSpread { get; init; } = 0.4;
+        public double ClassSpread { get; init; } = 0.18;
         public int Seed { get; init; } = 0;
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
