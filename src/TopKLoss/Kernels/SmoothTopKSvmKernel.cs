@@ -52,16 +52,18 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
             Span<int> topIndices = stackalloc int[k + 1];
             for (long r = first; r < end; r++)
             {
-                CpuRows.Load(src, isFloat, r, n, x);
                 int y = (int)labels[r];
-                if (!AllFinite(x)) { kinds[r] = RowKind.NotFinite; lossValues[r] = double.NaN; continue; }
-                RowTop.Largest(x, topValues, topIndices);
+                bool finite = isFloat
+                    ? RowTop.Scan(CpuRows.Row<float>(src, r, n), topValues, topIndices)
+                    : RowTop.Scan(CpuRows.Row<double>(src, r, n), topValues, topIndices);
+                if (!finite) { kinds[r] = RowKind.NotFinite; lossValues[r] = double.NaN; continue; }
                 if (topValues[k - 1] - topValues[k] >= hardGap)
                 {
                     var (kth, index) = RowTop.NthExcluding(topValues, topIndices, k, y);
+                    double sy = isFloat ? CpuRows.Row<float>(src, r, n)[y] : CpuRows.Row<double>(src, r, n)[y];
                     kinds[r] = RowKind.Hard;
                     hardIndex[r] = index;
-                    lossValues[r] = Math.Max(0.0, alpha + (kth - x[y]) / k);
+                    lossValues[r] = Math.Max(0.0, alpha + (kth - sy) / k);
                     continue;
                 }
                 double scale = 1.0 / (k * tau);
@@ -74,6 +76,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                     shifts[r] = max;
                     continue;
                 }
+                CpuRows.Load(src, isFloat, r, n, x);
                 for (int i = 0; i < n; i++) x[i] *= scale;
                 double u = alpha / tau + LogRatio<LogSpace>(x, e, y, max, sigma) - x[y];
                 kinds[r] = RowKind.SmoothLogSpace;
@@ -170,12 +173,6 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         var rows = new List<int>();
         for (int r = 0; r < kinds.Length; r++) if (kinds[r] == kind) rows.Add(r);
         return rows.ToArray();
-    }
-
-    private static bool AllFinite(ReadOnlySpan<double> x)
-    {
-        foreach (double v in x) if (!double.IsFinite(v)) return false;
-        return true;
     }
 
     /// <summary>log(1 + exp(u)) without overflow, accurate for very negative u too.</summary>
