@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace TopKLoss.Kernels;
@@ -12,7 +13,7 @@ internal static unsafe class RowPack
     public static bool Wide => Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// e[i·lanes + l] = exp(x_{rows[l]}[i]·scale − shift[l]), and 0 at i = skip[l] and in lanes
+    /// e[i·lanes + l] = exp(x_{rows[l]}[i]·scale − shift[l]), and 0 at i = skip[l] (if ≥ 0) and in lanes
     /// beyond rows.Length (padding: a row of zeros has σ_t = 0 for t ≥ 1 and is ignored).
     /// </summary>
     public static void LoadExp<V, L>(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, ReadOnlySpan<int> skip,
@@ -41,7 +42,7 @@ internal static unsafe class RowPack
                 var src = new ReadOnlySpan<double>((double*)basePtr + offset, n);
                 for (int i = 0; i < n; i++) flat[i * lanes + l] = src[i];
             }
-            flat[skip[l] * lanes + l] = double.NegativeInfinity;
+            if (skip[l] >= 0) flat[skip[l] * lanes + l] = double.NegativeInfinity;
         }
         V scaleVector = L.Broadcast(scale), shiftVector = PackedEsp<V, L>.FromLanes(shifts);
         for (int i = 0; i < n; i++) e[i] = L.Exp(L.Subtract(L.Multiply(e[i], scaleVector), shiftVector));
@@ -62,4 +63,43 @@ internal static unsafe class RowPack
             for (int i = 0; i < n; i++) dst[i] = flat[i * lanes + lane];
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(rows, skips, shifts, scratch vectors) per pack of up to Count
+    /// rows of <paramref name="index"/>, packs in parallel. <paramref name="skip"/>: the element
+    /// each row leaves out (its label), or null for none.
+    /// </summary>
+    public static void ForPacks<V, L>(int[] index, long[]? skip, double[] shift, int n, long workPerRow, int vectorsPerPack,
+        PackBody<V> body) where V : struct where L : ILanes<V>
+    {
+        int lanes = L.Count, count = index.Length, packs = (count + lanes - 1) / lanes;
+        CpuRows.For(packs, lanes * workPerRow, vectorsPerPack * lanes, (first, end, scratch) =>
+        {
+            var vectors = MemoryMarshal.Cast<double, V>(scratch.AsSpan(0, vectorsPerPack * lanes));
+            Span<int> skips = stackalloc int[lanes];
+            Span<double> shifts = stackalloc double[lanes];
+            for (long p = first; p < end; p++)
+            {
+                int offset = (int)p * lanes, size = Math.Min(lanes, count - offset);
+                var pack = index.AsSpan(offset, size);
+                for (int l = 0; l < size; l++)
+                {
+                    skips[l] = skip is null ? -1 : (int)skip[pack[l]];
+                    shifts[l] = shift[pack[l]];
+                }
+                body(pack, skips[..size], shifts[..size], vectors);
+            }
+        });
+    }
+
+    /// <summary>Indices r with predicate(r), ascending: the rows that go into packs.</summary>
+    public static int[] Where(long rows, Func<long, bool> predicate)
+    {
+        var list = new List<int>();
+        for (long r = 0; r < rows; r++) if (predicate(r)) list.Add((int)r);
+        return list.ToArray();
+    }
 }
+
+/// <summary>Work on one pack: its rows, their skipped elements and shifts, and scratch vectors.</summary>
+internal delegate void PackBody<V>(ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift, Span<V> vectors) where V : struct;

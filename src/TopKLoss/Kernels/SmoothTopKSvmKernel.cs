@@ -84,7 +84,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                 lossValues[r] = tau * Softplus(u);
             }
         });
-        var packed = new SmoothTopKSvmPacks.Rows(RowsOfKind(kinds, RowKind.Smooth), labels, shifts, n, k, tau, alpha);
+        var packed = new SmoothTopKSvmPacks.Rows(RowPack.Where(batch, r => kinds[r] == RowKind.Smooth), labels, shifts, n, k, tau, alpha);
         SmoothTopKSvmPacks.Forward(src, isFloat, packed, us, lossValues);
 
         ctx.save_for_backward(new List<Tensor> { scores });
@@ -166,13 +166,6 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         EspRow.Elements<A>(x, max, e);
         EspRow.Forward<A>(e, y, sigma);
         EspRow.Inclusion<A>(e, y, sigma, weight, g, prefix);
-    }
-
-    private static int[] RowsOfKind(RowKind[] kinds, RowKind kind)
-    {
-        var rows = new List<int>();
-        for (int r = 0; r < kinds.Length; r++) if (kinds[r] == kind) rows.Add(r);
-        return rows.ToArray();
     }
 
     /// <summary>log(1 + exp(u)) without overflow, accurate for very negative u too.</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace TopKLoss.Kernels;
@@ -31,7 +30,7 @@ internal static class SmoothTopKSvmPacks
     {
         int lanes = L.Count, n = rows.N, k = rows.K;
         double scale = 1.0 / (k * rows.Tau);
-        ForPacks<V, L>(rows, n + k + 1, (pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, (long)n * k, n + k + 1, (pack, skip, shift, vectors) =>
         {
             var e = vectors[..n];
             var sigma = vectors.Slice(n, k + 1);
@@ -55,7 +54,7 @@ internal static class SmoothTopKSvmPacks
         int lanes = L.Count, n = rows.N, k = rows.K;
         double scale = 1.0 / (k * rows.Tau);
         int checkpoints = PackedEsp<V, L>.CheckpointLength(n, k), block = PackedEsp<V, L>.BlockLength(k);
-        ForPacks<V, L>(rows, n + 2 * (k + 1) + checkpoints + block, (pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, 4L * n * k, n + 2 * (k + 1) + checkpoints + block, (pack, skip, shift, vectors) =>
         {
             var e = vectors[..n];
             var sigma = vectors.Slice(n, k + 1);
@@ -86,31 +85,6 @@ internal static class SmoothTopKSvmPacks
             }
         });
     }
-
-    /// <summary>Runs <paramref name="body"/>(rows, labels, shifts, scratch vectors) per pack of up to Count rows, packs in parallel.</summary>
-    private static void ForPacks<V, L>(Rows rows, int vectorsPerPack, PackBody<V> body) where V : struct where L : ILanes<V>
-    {
-        int lanes = L.Count, count = rows.Index.Length, packs = (count + lanes - 1) / lanes;
-        CpuRows.For(packs, (long)lanes * rows.N * rows.K, vectorsPerPack * lanes + lanes, (first, end, scratch) =>
-        {
-            var vectors = MemoryMarshal.Cast<double, V>(scratch.AsSpan(0, vectorsPerPack * lanes));
-            Span<int> skip = stackalloc int[lanes];
-            Span<double> shift = stackalloc double[lanes];
-            for (long p = first; p < end; p++)
-            {
-                int offset = (int)p * lanes, size = Math.Min(lanes, count - offset);
-                var pack = rows.Index.AsSpan(offset, size);
-                for (int l = 0; l < size; l++)
-                {
-                    skip[l] = (int)rows.Labels[pack[l]];
-                    shift[l] = rows.Shift[pack[l]];
-                }
-                body(pack, skip[..size], shift[..size], vectors);
-            }
-        });
-    }
-
-    private delegate void PackBody<V>(ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift, Span<V> vectors) where V : struct;
 
     private static unsafe double ReadScore(nint basePtr, bool isFloat, long offset) =>
         isFloat ? ((float*)basePtr)[offset] : ((double*)basePtr)[offset];
