@@ -34,7 +34,8 @@ internal static class Check
         SameBatch(labels, scores, name);
         SameDevice(labels, scores, name);
         long n = scores.shape[1];
-        long min = labels.min().item<long>(), max = labels.max().item<long>();
+        // item<long>() needs an int64 tensor: uint8/int8/int16/int32 labels would crash there.
+        long min = labels.min().to_type(ScalarType.Int64).item<long>(), max = labels.max().to_type(ScalarType.Int64).item<long>();
         if (min < 0 || max >= n)
             throw new ArgumentOutOfRangeException(name, $"{name} must lie in [0, {n}) for {n} classes; got values in [{min}, {max}].");
     }
@@ -84,5 +85,73 @@ internal static class Check
     {
         if (reduction is not (nn.Reduction.None or nn.Reduction.Mean or nn.Reduction.Sum))
             throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "reduction must be None, Mean or Sum.");
+    }
+
+    // ---- Noised top-k losses, baselines and metrics (issue 3) ----
+
+    /// <summary>1 ≤ k ≤ n: the k-th largest of n values exists (perturbed_topk, metrics).</summary>
+    public static void KthLargest(int k, long classes, string name = "k")
+    {
+        if (k < 1 || k > classes)
+            throw new ArgumentOutOfRangeException(name, k, $"{name} must satisfy 1 ≤ {name} ≤ n = {classes} (the number of classes); got {k}.");
+    }
+
+    /// <summary>noise: floating point [batch, n, B] with B ≥ 1, on x's device.</summary>
+    public static void Noise(Tensor noise, Tensor x, string name = "noise")
+    {
+        ArgumentNullException.ThrowIfNull(noise, name);
+        long batch = x.shape[0], n = x.shape[1];
+        if (noise.dim() != 3 || noise.shape[0] != batch || noise.shape[1] != n || noise.shape[2] < 1)
+            throw new ArgumentException(
+                $"{name} must have shape [batch, n, B] = [{batch}, {n}, B] with B ≥ 1 samples; got [{string.Join(", ", noise.shape)}].", name);
+        if (!noise.is_floating_point())
+            throw new ArgumentException($"{name} must be floating point; got {noise.dtype}.", name);
+        SameDevice(noise, x, name);
+    }
+
+    /// <summary>A generator must live on the device it draws for (a CPU generator cannot fill a CUDA tensor).</summary>
+    public static void GeneratorDevice(Generator? generator, Tensor x, string name = "generator")
+    {
+        if (generator is not null && generator.device.type != x.device.type)
+            throw new ArgumentException($"{name} is a {generator.device.type} generator but the scores are on {x.device}; they must match.", name);
+    }
+
+    /// <summary>margins: 1-D floating point of length n (one per class), on the scores' device.</summary>
+    public static void Margins(Tensor margins, Tensor scores, string name = "margins")
+    {
+        ArgumentNullException.ThrowIfNull(margins, name);
+        long n = scores.shape[1];
+        if (margins.dim() != 1 || margins.shape[0] != n)
+            throw new ArgumentException($"{name} must be 1-D with one margin per class, shape [{n}]; got [{string.Join(", ", margins.shape)}].", name);
+        if (!margins.is_floating_point())
+            throw new ArgumentException($"{name} must be floating point; got {margins.dtype}.", name);
+        SameDevice(margins, scores, name);
+    }
+
+    /// <summary>classCounts: at least one class, every count ≥ 1 (margins use n_c^(−1/4)).</summary>
+    public static void ClassCounts(long[] classCounts, string name = "classCounts")
+    {
+        ArgumentNullException.ThrowIfNull(classCounts, name);
+        if (classCounts.Length < 1)
+            throw new ArgumentException($"{name} must hold one count per class (length ≥ 1); got an empty array.", name);
+        for (int c = 0; c < classCounts.Length; c++)
+            if (classCounts[c] < 1)
+                throw new ArgumentOutOfRangeException(name, classCounts[c], $"{name} must all be ≥ 1 (training examples per class); class {c} has {classCounts[c]}.");
+    }
+
+    /// <summary>A per-class table built for <paramref name="expected"/> classes used with scores of another width.</summary>
+    public static void ClassesMatch(long expected, Tensor scores, string name)
+    {
+        if (scores.shape[1] != expected)
+            throw new ArgumentException($"{name} is {expected} but scores has {scores.shape[1]} classes; they must match.", name);
+    }
+
+    /// <summary>ks: at least one k, each 1 ≤ k ≤ nClasses.</summary>
+    public static void Ks(int[] ks, long classes, string name = "ks")
+    {
+        ArgumentNullException.ThrowIfNull(ks, name);
+        if (ks.Length < 1)
+            throw new ArgumentException($"{name} must list at least one k (e.g. 1, 3, 5); got none.", name);
+        foreach (int k in ks) KthLargest(k, classes, name);
     }
 }

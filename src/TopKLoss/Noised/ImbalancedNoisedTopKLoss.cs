@@ -1,0 +1,84 @@
+using TopKLoss.Noised;
+using TopKLoss.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TopKLoss;
+
+public static partial class TopK
+{
+    public static partial class functional
+    {
+        /// <summary>
+        /// Imbalanced noised top-k hinge loss of Garcin, Servajean, Joly and Salmon (ICML 2022), with
+        /// the given normal draws:
+        /// <code>
+        /// ℓ(s, y) = max(0, scale·(m_y + top_{k+1,ε}(s) − s_y))
+        /// </code>
+        /// with per-class margins m (usually <see cref="class_margins"/>: m_y ∝ n_y^(−1/4), larger
+        /// for rarer classes) and scores from a normalized last layer (<see cref="TopK.NormedLinear"/>:
+        /// cosines in [−1, 1], which <paramref name="scale"/> stretches).
+        /// </summary>
+        /// <param name="scores">[batch, n] floating point scores (float16/bfloat16 are computed in float32).</param>
+        /// <param name="labels">[batch] integer labels in [0, n).</param>
+        /// <param name="k">1 ≤ k and k + 1 ≤ n.</param>
+        /// <param name="epsilon">Noise scale ε ≥ 0 (paper: 0.01 on Pl@ntNet-300K).</param>
+        /// <param name="margins">[n] per-class margins m_c, on the scores' device (cast to the scores' dtype).</param>
+        /// <param name="scale">scale &gt; 0 (published default 50; paper: 60 on Pl@ntNet-300K).</param>
+        /// <param name="noise">Standard normal draws Z, [batch, n, B], on the scores' device.</param>
+        /// <param name="reduction">Mean (default, the published batch loss), Sum, or None.</param>
+        public static Tensor imbalanced_noised_topk_loss(Tensor scores, Tensor labels, int k, double epsilon, Tensor margins,
+            double scale, Tensor noise, nn.Reduction reduction = nn.Reduction.Mean)
+        {
+            using var scope = NewDisposeScope();
+            CheckImbalancedLoss(scores, labels, k, epsilon, margins, scale, reduction);
+            Check.Noise(noise, scores);
+            var s = ComputeType(scores);
+            var perSample = ImbalancedHinge(s, labels, margins, scale, PerturbedTopK.WithNoise(s, k + 1, epsilon, noise));
+            return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
+        }
+
+        /// <summary>
+        /// Imbalanced noised top-k hinge loss of Garcin et al. (ICML 2022), drawing B = nSamples fresh
+        /// standard normal vectors per sample at every call:
+        /// <code>
+        /// ℓ(s, y) = max(0, scale·(m_y + top_{k+1,ε}(s) − s_y)),   top_{k+1,ε}(s) ≈ (1/B)·Σ_b top_{k+1}(s + ε·Z_b)
+        /// </code>
+        /// </summary>
+        /// <param name="scores">[batch, n] floating point scores, usually cosines from <see cref="TopK.NormedLinear"/>.</param>
+        /// <param name="labels">[batch] integer labels in [0, n).</param>
+        /// <param name="k">1 ≤ k and k + 1 ≤ n.</param>
+        /// <param name="epsilon">Noise scale ε ≥ 0 (paper: 0.01 on Pl@ntNet-300K).</param>
+        /// <param name="margins">[n] per-class margins, e.g. <see cref="class_margins"/>(counts, 0.2).</param>
+        /// <param name="scale">scale &gt; 0 (published default 50).</param>
+        /// <param name="nSamples">Monte Carlo samples B ≥ 1 (published default 5).</param>
+        /// <param name="generator">Random generator on the scores' device type; null for torch's default.</param>
+        /// <param name="reduction">Mean (default), Sum, or None.</param>
+        public static Tensor imbalanced_noised_topk_loss(Tensor scores, Tensor labels, int k, double epsilon, Tensor margins,
+            double scale = 50.0, int nSamples = 5, Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean)
+        {
+            using var scope = NewDisposeScope();
+            CheckImbalancedLoss(scores, labels, k, epsilon, margins, scale, reduction);
+            Check.AtLeast(nSamples, 1, nameof(nSamples));
+            Check.GeneratorDevice(generator, scores);
+            var s = ComputeType(scores);
+            var perSample = ImbalancedHinge(s, labels, margins, scale, PerturbedTopK.DrawPerturbedTopK(s, k + 1, epsilon, nSamples, generator));
+            return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
+        }
+
+        private static void CheckImbalancedLoss(Tensor scores, Tensor labels, int k, double epsilon, Tensor margins, double scale,
+            nn.Reduction reduction)
+        {
+            CheckNoisedLoss(scores, labels, k, epsilon, reduction);
+            Check.Margins(margins, scores);
+            Check.Positive(scale, nameof(scale));
+        }
+
+        /// <summary>relu(scale·(m_y + top_{k+1,ε} − s_y)).</summary>
+        private static Tensor ImbalancedHinge(Tensor s, Tensor labels, Tensor margins, double scale, Tensor smoothedKPlus1)
+        {
+            var labelMargins = margins.to_type(s.dtype).gather(0, labels.to_type(ScalarType.Int64));
+            return ((labelMargins + smoothedKPlus1 - LabelScores(s, labels)) * scale).relu();
+        }
+    }
+}
