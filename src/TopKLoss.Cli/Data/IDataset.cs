@@ -41,6 +41,11 @@ public sealed record DataOptions
     public int? ValidationSize { get; init; }
     /// <summary>Seed for noise, subsets, splits and the synthetic generator.</summary>
     public int Seed { get; init; } = 1234;
+    /// <summary>
+    /// Side of the square images a <c>folder:DIR</c> dataset is resized to (shorter side to this size,
+    /// then a center crop). Ignored by the other datasets, whose images have a fixed size.
+    /// </summary>
+    public int ImageSize { get; init; } = 224;
 }
 
 /// <summary>What the experiment runs on, plus the facts a report must state.</summary>
