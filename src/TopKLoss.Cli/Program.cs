@@ -1,11 +1,55 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using TopKLoss.Cli.Commands;
+
 namespace TopKLoss.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>
+    /// Runs one command line in-process. User errors (bad options, unknown names, missing or corrupt
+    /// files, the library's ArgumentException) print one line on stderr and return 2, without a
+    /// stack trace; anything else returns 1 with one line (TOPK_DEBUG=1 adds the stack trace).
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliEnvironment? environment = null)
     {
-        TopKLoss.Native.NativeBackend.EnsureLoaded();
-        Console.WriteLine("topk: commands not implemented yet");
-        return 0;
+        try
+        {
+            TopKLoss.Native.NativeBackend.EnsureLoaded();
+            var env = environment ?? CliEnvironment.Default(stdout);
+            var root = new RootCommand("topk: train, evaluate and compare top-k classification losses (smooth top-k SVM, noised top-k, baselines) with TorchSharp.");
+            root.Subcommands.Add(DemoCommand.Create(env, stdout));
+            root.Subcommands.Add(TrainCommand.Create(env, stdout));
+            root.Subcommands.Add(EvalCommand.Create(env, stdout));
+            root.Subcommands.Add(CompareCommand.Create(env, stdout));
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
+            {
+                // "Required command was not provided" hides the more useful "Unrecognized command 'fit'".
+                var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t))) ?? parse.Errors[0];
+                stderr.WriteLine($"topk: {OneLine(error.Message)} (see topk --help)");
+                return 2;
+            }
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            stderr.WriteLine($"topk: {OneLine(e.Message)}");
+            return 2;
+        }
+        catch (Exception e)
+        {
+            stderr.WriteLine($"topk: internal error: {e.GetType().Name}: {OneLine(e.Message)}");
+            if (Environment.GetEnvironmentVariable("TOPK_DEBUG") == "1") stderr.WriteLine(e);
+            return 1;
+        }
     }
+
+    private static bool IsUserError(Exception e) =>
+        e is UsageException or IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException;
+
+    private static string OneLine(string message) =>
+        string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

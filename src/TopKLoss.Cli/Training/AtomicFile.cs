@@ -1,0 +1,34 @@
+namespace TopKLoss.Cli.Training;
+
+/// <summary>
+/// Writes a file so that readers see either the old content or the complete new one: the bytes go
+/// to a temporary file in the same folder, which is then renamed over the target (atomic on POSIX
+/// file systems). A failure removes the temporary file, so nothing half-written is left behind.
+/// </summary>
+public static class AtomicFile
+{
+    public static void Write(string path, Action<Stream> write)
+    {
+        string temp = path + ".tmp";
+        try
+        {
+            // Serialize to memory first: TorchSharp's savers close the stream they are given.
+            var buffer = new MemoryStream();
+            write(buffer);
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                file.Write(buffer.ToArray());   // ToArray still works once the saver has closed the stream
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { /* best effort: the original error matters */ }
+            throw;
+        }
+    }
+
+    public static void WriteText(string path, string text) =>
+        Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
+}

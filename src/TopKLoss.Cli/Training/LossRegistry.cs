@@ -1,0 +1,71 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TopKLoss.Cli.Training;
+
+/// <summary>What a loss factory may use: the options, the training class counts and a generator for noise.</summary>
+public sealed record LossContext(LossOptions Options, long[] TrainClassCounts, torch.Generator Generator)
+{
+    public int ClassCount => TrainClassCounts.Length;
+}
+
+/// <summary>
+/// Loss name → factory. Every entry builds a loss of the TopKLoss library (or TorchSharp's
+/// cross-entropy); nothing is re-implemented here. Defaults follow the papers' settings
+/// (shared/docs/methods.md §2-3) and are listed in <see cref="Describe"/> for --help.
+/// </summary>
+public static class LossRegistry
+{
+    private sealed record Entry(string Summary, int ExtraK, Func<LossContext, nn.Module<Tensor, Tensor, Tensor>> Create);
+
+    private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal)
+    {
+        ["ce"] = new("cross-entropy", 0, _ => nn.CrossEntropyLoss()),
+        ["smooth-svm"] = new("smooth top-k SVM (Berrada et al. 2018): --k, --tau (1), --alpha (1)", 0,
+            c => TopK.SmoothTopKSvmLoss(c.Options.K, c.Options.Tau ?? 1.0, c.Options.Alpha ?? 1.0)),
+        ["hard-svm"] = new("hard top-k SVM: --k, --alpha (1)", 0,
+            c => TopK.HardTopKSvmLoss(c.Options.K, c.Options.Alpha ?? 1.0)),
+        ["noised"] = new("noised top-k hinge (Garcin et al. 2022): --k, --epsilon (1), --samples (5)", 1,
+            c => TopK.NoisedTopKLoss(c.Options.K, c.Options.Epsilon ?? 1.0, c.Options.Samples ?? 5, c.Generator)),
+        ["imbalanced-noised"] = new("imbalanced noised top-k hinge with class margins from the training counts: --k, --epsilon (0.01), " +
+            "--samples (5), --max-margin (0.2), --scale (50); meant with --normed-head", 1,
+            c => TopK.ImbalancedNoisedTopKLoss(c.Options.K, c.Options.Epsilon ?? 0.01, c.TrainClassCounts, c.Options.MaxMargin ?? 0.2,
+                c.Options.Scale ?? 50.0, c.Options.Samples ?? 5, c.Generator)),
+        ["focal"] = new("focal loss (Lin et al. 2017): --gamma (2)", 0, c => TopK.FocalLoss(c.Options.Gamma ?? 2.0)),
+        ["ldam"] = new("LDAM (Cao et al. 2019) with margins from the training counts: --max-margin (0.2), --scale (30); meant with --normed-head", 0,
+            c => TopK.LdamLoss(c.TrainClassCounts, c.Options.MaxMargin ?? 0.2, c.Options.Scale ?? 30.0)),
+    };
+
+    public static IReadOnlyCollection<string> Names => Entries.Keys;
+
+    /// <summary>One line per loss, for --help.</summary>
+    public static string Describe() => string.Join("; ", Entries.Select(e => $"{e.Key} = {e.Value.Summary}"));
+
+    /// <summary>
+    /// Builds loss <paramref name="name"/>. Unknown names and a k out of range for the class count
+    /// are user errors (<see cref="UsageException"/>); other bad values surface as the library's
+    /// ArgumentException, which names the argument and its range.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor, Tensor> Create(string name, LossContext context)
+    {
+        if (!Entries.TryGetValue(name, out var entry))
+            throw new UsageException($"--loss: unknown loss '{name}'; known losses: {string.Join(", ", Entries.Keys)}.");
+        CheckK(name, context.Options.K, context.ClassCount, entry.ExtraK);
+        return entry.Create(context);
+    }
+
+    /// <summary>Checks the k range of a loss against a class count without building it.</summary>
+    public static void Validate(string name, int k, int classCount)
+    {
+        if (!Entries.TryGetValue(name, out var entry))
+            throw new UsageException($"--loss: unknown loss '{name}'; known losses: {string.Join(", ", Entries.Keys)}.");
+        CheckK(name, k, classCount, entry.ExtraK);
+    }
+
+    private static void CheckK(string name, int k, int classCount, int extraK)
+    {
+        int max = classCount - 1 - extraK;
+        if (k < 1 || k > max)
+            throw new UsageException($"--k must be in [1, {max}] for loss {name} on {classCount} classes; got {k}.");
+    }
+}
