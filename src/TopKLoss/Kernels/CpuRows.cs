@@ -20,6 +20,10 @@ internal static unsafe class CpuRows
         fixed (byte* p = contiguous.bytes) return (nint)p;
     }
 
+    /// <summary>Row <paramref name="row"/> of a contiguous [rows, n] tensor of element type T, in place.</summary>
+    public static ReadOnlySpan<T> Row<T>(nint basePtr, long row, int n) where T : unmanaged =>
+        new((T*)basePtr + row * n, n);
+
     public static void Load(nint basePtr, bool isFloat, long row, int n, Span<double> destination)
     {
         if (isFloat)

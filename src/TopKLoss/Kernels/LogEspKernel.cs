@@ -25,6 +25,7 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
         var linearRows = new bool[batch];
         nint src = CpuRows.Pointer(x);
         int top = Math.Min(K, m);
+        var shifts = new double[batch];
 
         CpuRows.For(batch, (long)m * K, 2 * m + 2 * (K + 1), (first, end, scratch) =>
         {
@@ -35,21 +36,32 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
             Span<int> topIndices = stackalloc int[Math.Max(top, 1)];
             for (long r = first; r < end; r++)
             {
+                bool finite = isFloat
+                    ? RowTop.Scan(CpuRows.Row<float>(src, r, m), topValues, topIndices)
+                    : RowTop.Scan(CpuRows.Row<double>(src, r, m), topValues, topIndices);
+                if (finite && EspRow.LinearIsSafe(topValues[0], topValues[top - 1], K, m))
+                {
+                    // The common case: computed below, several rows per SIMD instruction.
+                    linearRows[r] = true;
+                    shifts[r] = topValues[0];
+                    continue;
+                }
                 CpuRows.Load(src, isFloat, r, m, row);
                 var output = result.AsSpan((int)(r * (K + 1)), K + 1);
                 RowTop.Largest(row, topValues, topIndices);
                 double max = topValues[0];
                 if (!double.IsFinite(max) || HasNaN(row)) { output.Fill(double.NaN); continue; }
-                bool linear = EspRow.LinearIsSafe(max, topValues[top - 1], K, m);
-                linearRows[r] = linear;
-                if (linear) LogSigma<LinearSpace>(row, e, max, sigma, output);
+                // Rows with −inf entries (e = 0) may still be linear-safe; extreme rows take log space.
+                if (EspRow.LinearIsSafe(max, topValues[top - 1], K, m)) LogSigma<LinearSpace>(row, e, max, sigma, output);
                 else LogSigma<LogSpace>(row, e, max, sigma, output);
             }
         });
+        var packed = new LogEspPacks.Rows(RowPack.Where(batch, r => linearRows[r]), shifts, m, K);
+        LogEspPacks.Forward(src, isFloat, packed, result);
 
         ctx.save_for_backward(new List<Tensor> { x });
         ctx.save_data("K", K);
-        ctx.save_data("linear", linearRows);
+        ctx.save_data("packed", packed);
         return tensor(result, dtype: x.dtype).reshape(batch, K + 1);
     }
 
@@ -57,8 +69,10 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
     {
         var x = ctx.get_saved_variables()[0];
         int K = (int)ctx.get_data("K");
-        var linearRows = (bool[])ctx.get_data("linear");
+        var packed = (LogEspPacks.Rows)ctx.get_data("packed");
         long batch = x.shape[0];
+        var isPacked = new bool[batch];
+        foreach (int r in packed.Index) isPacked[r] = true;
         int m = (int)x.shape[1];
         bool isFloat = x.dtype == ScalarType.Float32;
         double[] upstream = gradOutput.to_type(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
@@ -75,16 +89,17 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
             var prefix = scratch.AsSpan(3 * m + 2 * (K + 1), m * K);
             for (long r = first; r < end; r++)
             {
+                if (isPacked[r]) continue; // below
                 CpuRows.Load(src, isFloat, r, m, row);
                 upstream.AsSpan((int)(r * (K + 1)), K + 1).CopyTo(weight);
                 weight[0] = 0; // σ_0 = 1 does not depend on x
                 for (int t = m + 1; t <= K; t++) weight[t] = 0; // log σ_t = −inf there: constant
                 if (HasNaN(row)) g.Fill(double.NaN);
-                else if (linearRows[r]) Inclusion<LinearSpace>(row, e, sigma, weight, g, prefix);
                 else Inclusion<LogSpace>(row, e, sigma, weight, g, prefix);
                 CpuRows.Store(dst, isFloat, r, m, g);
             }
         });
+        LogEspPacks.Backward(src, dst, isFloat, packed, upstream);
         return new List<Tensor> { grad, null! };
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace TopKLoss.Kernels;
 
 /// <summary>The q largest entries of a row, in descending order, with their indices.</summary>
@@ -25,6 +27,77 @@ internal static class RowTop
             values[at] = v;
             indices[at] = i;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Largest"/> straight from float32/float64 storage, vectorized: a first pass takes
+    /// the maxima of q chunks (their minimum T is ≤ the q-th largest, since q distinct entries are
+    /// ≥ T) and checks finiteness; a second pass feeds only entries ≥ T, in index order, to the
+    /// exact insertion (same result, ties included). Returns false, leaving the lists undefined,
+    /// when the row holds NaN or ±inf.
+    /// </summary>
+    public static bool Scan<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int q = values.Length, n = row.Length, width = Vector<T>.Count;
+        if (n < q * width * 2) return ScanScalar(row, values, indices);
+        // Pass 1: chunk maxima and a non-finite detector (x − x is NaN exactly for NaN and ±inf).
+        T threshold = T.PositiveInfinity;
+        var finite = Vector<T>.Zero;
+        int chunk = n / q / width * width;
+        for (int c = 0; c < q; c++)
+        {
+            int start = c * chunk, end = c == q - 1 ? n / width * width : start + chunk;
+            var max = new Vector<T>(row.Slice(start, width));
+            for (int i = start; i < end; i += width)
+            {
+                var v = new Vector<T>(row.Slice(i, width));
+                max = Vector.Max(max, v);
+                finite += v - v;
+            }
+            T chunkMax = max[0];
+            for (int l = 1; l < width; l++) chunkMax = T.Max(chunkMax, max[l]);
+            threshold = T.Min(threshold, chunkMax);
+        }
+        for (int i = n / width * width; i < n; i++) finite += new Vector<T>(row[i] - row[i]);
+        if (!T.IsFinite(Vector.Sum(finite)) || !T.IsFinite(threshold)) return false;
+
+        // Pass 2: only candidates ≥ threshold reach the insertion.
+        int count = 0;
+        var bound = new Vector<T>(threshold);
+        int full = n / width * width;
+        for (int i = 0; i < full; i += width)
+        {
+            if (Vector.GreaterThanOrEqualAny(new Vector<T>(row.Slice(i, width)), bound))
+                for (int j = i; j < i + width; j++) Insert(double.CreateTruncating(row[j]), j, values, indices, ref count);
+        }
+        for (int j = full; j < n; j++) Insert(double.CreateTruncating(row[j]), j, values, indices, ref count);
+        return true;
+    }
+
+    private static bool ScanScalar<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            if (!T.IsFinite(row[i])) return false;
+            Insert(double.CreateTruncating(row[i]), i, values, indices, ref count);
+        }
+        return true;
+    }
+
+    private static void Insert(double v, int i, Span<double> values, Span<int> indices, ref int count)
+    {
+        int q = values.Length;
+        if (count == q && !(v > values[q - 1])) return;
+        int at = count < q ? count++ : q - 1;
+        while (at > 0 && v > values[at - 1])
+        {
+            values[at] = values[at - 1];
+            indices[at] = indices[at - 1];
+            at--;
+        }
+        values[at] = v;
+        indices[at] = i;
     }
 
     /// <summary>

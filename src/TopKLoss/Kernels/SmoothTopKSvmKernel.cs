@@ -16,7 +16,8 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
 {
     private enum RowKind : byte { Smooth, SmoothLogSpace, Hard, NotFinite }
 
-    private sealed record Saved(long[] Labels, int K, double Tau, double Alpha, RowKind[] Kinds, double[] U, int[] HardIndex);
+    private sealed record Saved(long[] Labels, int K, double Tau, double Alpha, RowKind[] Kinds, double[] U, int[] HardIndex,
+        SmoothTopKSvmPacks.Rows Packed);
 
     public override string Name => nameof(SmoothTopKSvmKernel);
 
@@ -38,6 +39,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         var kinds = new RowKind[batch];
         var us = new double[batch];
         var hardIndex = new int[batch];
+        var shifts = new double[batch];
         nint src = CpuRows.Pointer(scores);
         var lossValues = new double[batch];
 
@@ -50,33 +52,43 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
             Span<int> topIndices = stackalloc int[k + 1];
             for (long r = first; r < end; r++)
             {
-                CpuRows.Load(src, isFloat, r, n, x);
                 int y = (int)labels[r];
-                if (!AllFinite(x)) { kinds[r] = RowKind.NotFinite; lossValues[r] = double.NaN; continue; }
-                RowTop.Largest(x, topValues, topIndices);
+                bool finite = isFloat
+                    ? RowTop.Scan(CpuRows.Row<float>(src, r, n), topValues, topIndices)
+                    : RowTop.Scan(CpuRows.Row<double>(src, r, n), topValues, topIndices);
+                if (!finite) { kinds[r] = RowKind.NotFinite; lossValues[r] = double.NaN; continue; }
                 if (topValues[k - 1] - topValues[k] >= hardGap)
                 {
                     var (kth, index) = RowTop.NthExcluding(topValues, topIndices, k, y);
+                    double sy = isFloat ? CpuRows.Row<float>(src, r, n)[y] : CpuRows.Row<double>(src, r, n)[y];
                     kinds[r] = RowKind.Hard;
                     hardIndex[r] = index;
-                    lossValues[r] = Math.Max(0.0, alpha + (kth - x[y]) / k);
+                    lossValues[r] = Math.Max(0.0, alpha + (kth - sy) / k);
                     continue;
                 }
                 double scale = 1.0 / (k * tau);
                 double max = RowTop.NthExcluding(topValues, topIndices, 1, y).Value * scale;
                 double kthLargest = RowTop.NthExcluding(topValues, topIndices, k, y).Value * scale;
+                if (EspRow.LinearIsSafe(max, kthLargest, k, n - 1))
+                {
+                    // The common case: computed below, several rows per SIMD instruction.
+                    kinds[r] = RowKind.Smooth;
+                    shifts[r] = max;
+                    continue;
+                }
+                CpuRows.Load(src, isFloat, r, n, x);
                 for (int i = 0; i < n; i++) x[i] *= scale;
-                bool linear = EspRow.LinearIsSafe(max, kthLargest, k, n - 1);
-                double logRatio = linear ? LogRatio<LinearSpace>(x, e, y, max, sigma) : LogRatio<LogSpace>(x, e, y, max, sigma);
-                double u = alpha / tau + logRatio - x[y];
-                kinds[r] = linear ? RowKind.Smooth : RowKind.SmoothLogSpace;
+                double u = alpha / tau + LogRatio<LogSpace>(x, e, y, max, sigma) - x[y];
+                kinds[r] = RowKind.SmoothLogSpace;
                 us[r] = u;
                 lossValues[r] = tau * Softplus(u);
             }
         });
+        var packed = new SmoothTopKSvmPacks.Rows(RowPack.Where(batch, r => kinds[r] == RowKind.Smooth), labels, shifts, n, k, tau, alpha);
+        SmoothTopKSvmPacks.Forward(src, isFloat, packed, us, lossValues);
 
         ctx.save_for_backward(new List<Tensor> { scores });
-        ctx.save_data("saved", new Saved(labels, k, tau, alpha, kinds, us, hardIndex));
+        ctx.save_data("saved", new Saved(labels, k, tau, alpha, kinds, us, hardIndex, packed));
         return tensor(lossValues, dtype: scores.dtype);
     }
 
@@ -101,6 +113,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
             var prefix = scratch.AsSpan(3 * n + 2 * (k + 1), n * k);
             for (long r = first; r < end; r++)
             {
+                if (s.Kinds[r] == RowKind.Smooth) continue; // packed rows: below
                 int y = (int)s.Labels[r];
                 double up = upstream[r];
                 g.Clear();
@@ -125,14 +138,14 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                         weight.Clear();
                         weight[k] = c;
                         if (k > 1) weight[k - 1] = -c;
-                        if (s.Kinds[r] == RowKind.Smooth) Inclusion<LinearSpace>(x, e, y, sigma, weight, g, prefix);
-                        else Inclusion<LogSpace>(x, e, y, sigma, weight, g, prefix);
+                        Inclusion<LogSpace>(x, e, y, sigma, weight, g, prefix);
                         g[y] = -c;
                         break;
                 }
                 CpuRows.Store(dst, isFloat, r, n, g);
             }
         });
+        SmoothTopKSvmPacks.Backward(src, dst, isFloat, s.Packed, s.U, upstream);
         return new List<Tensor> { grad, null!, null!, null!, null! };
     }
 
@@ -153,12 +166,6 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         EspRow.Elements<A>(x, max, e);
         EspRow.Forward<A>(e, y, sigma);
         EspRow.Inclusion<A>(e, y, sigma, weight, g, prefix);
-    }
-
-    private static bool AllFinite(ReadOnlySpan<double> x)
-    {
-        foreach (double v in x) if (!double.IsFinite(v)) return false;
-        return true;
     }
 
     /// <summary>log(1 + exp(u)) without overflow, accurate for very negative u too.</summary>

@@ -101,8 +101,9 @@ public class NoisedLossTests
         Assert.NotEqual(F.noised_topk_loss(x, y, 3, 0.5, 5, new Generator(9)).ToDouble(), F.noised_topk_loss(x, y, 3, 0.5, 5, new Generator(10)).ToDouble());
         Assert.Equal(F.imbalanced_noised_topk_loss(x, y, 3, 0.5, margins, 20, 5, new Generator(9)).ToDouble(),
             F.imbalanced_noised_topk_loss(x, y, 3, 0.5, margins, 20, 5, new Generator(9)).ToDouble());
-        // Same draws as the explicit-noise form with noise randn(batch, B, n).transpose(1, 2).
-        var noise = randn(new long[] { 8, 5, 15 }, generator: new Generator(9)).transpose(1, 2);
+        // Same draws as the explicit-noise form with the fused kernel's normals (CPU float32).
+        var (seed, stream) = TopKLoss.Noised.PerturbedTopK.FusedKey(new Generator(9));
+        var noise = TopKLoss.Kernels.FusedNoisedTopK.Noise(8, 15, 5, seed, stream, ScalarType.Float32);
         Close.Relative(F.noised_topk_loss(x, y, 3, 0.5, noise).ToDouble(), F.noised_topk_loss(x, y, 3, 0.5, 5, new Generator(9)).ToDouble(), 1e-6);
     }
 

@@ -137,10 +137,22 @@ public class PerturbedTopKTests
         var other = Close.ToArray(F.perturbed_topk(x, 3, 0.5, 6, new Generator(78)));
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
-        // Documented layout: draws [batch, B, n], i.e. explicit noise randn(batch, B, n).transpose(1, 2).
-        var noise = randn(new long[] { 5, 6, 30 }, dtype: ScalarType.Float64, generator: new Generator(77)).transpose(1, 2);
+        // CPU float64 takes the fused kernel: its Philox normals, keyed by one draw from the generator.
+        var (seed, stream) = TopKLoss.Noised.PerturbedTopK.FusedKey(new Generator(77));
+        var noise = TopKLoss.Kernels.FusedNoisedTopK.Noise(5, 30, 6, seed, stream, ScalarType.Float64);
         var viaNoise = Close.ToArray(F.perturbed_topk(x, 3, 0.5, noise));
         for (int r = 0; r < 5; r++) Close.Relative(viaNoise[r], first[r], 1e-12, $"row {r}");
+    }
+
+    [Fact]
+    public void Tensor_ops_draws_are_randn_laid_out_batch_samples_classes()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(5, 30, dtype: ScalarType.Float64, generator: new Generator(1));
+        var drawn = Close.ToArray(TopKLoss.Noised.PerturbedTopK.DrawWithTensorOps(x, 3, 0.5, 6, new Generator(77)));
+        var noise = randn(new long[] { 5, 6, 30 }, dtype: ScalarType.Float64, generator: new Generator(77)).transpose(1, 2);
+        var viaNoise = Close.ToArray(F.perturbed_topk(x, 3, 0.5, noise));
+        for (int r = 0; r < 5; r++) Close.Relative(viaNoise[r], drawn[r], 1e-12, $"row {r}");
     }
 
     [Fact]

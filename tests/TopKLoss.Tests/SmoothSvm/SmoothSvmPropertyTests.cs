@@ -57,6 +57,7 @@ public class SmoothSvmPropertyTests
             F.smooth_topk_svm_loss(x, c.Y, c.K, c.Tau, c.Alpha).backward();
             var grad = Close.ToArray(x.grad!);
             const double h = 1e-6;
+            int checkedCount = 0;
             for (int i = 0; i < c.Scores.Length; i++)
             {
                 double Loss(double delta)
@@ -65,9 +66,15 @@ public class SmoothSvmPropertyTests
                     s[i] += delta;
                     return F.smooth_topk_svm_loss(tensor(s).reshape(c.Batch, c.N), c.Y, c.K, c.Tau, c.Alpha).ToDouble();
                 }
-                double numeric = (Loss(h) - Loss(-h)) / (2 * h);
+                double center = Loss(0), right = (Loss(h) - center) / h, left = (center - Loss(-h)) / h;
+                // A kink within ±h (hinge of the hard loss, a hard/smooth switch, a change of the top
+                // k) makes the one-sided slopes disagree: no derivative to compare with there.
+                if (Math.Abs(right - left) > 1e-4) continue;
+                checkedCount++;
+                double numeric = (right + left) / 2;
                 Assert.True(Math.Abs(numeric - grad[i]) <= 1e-6, $"{c}: ∂L/∂s[{i}] = {grad[i]}, finite difference {numeric}");
             }
+            Assert.True(checkedCount >= c.Scores.Length / 2, $"{c}: only {checkedCount} of {c.Scores.Length} coordinates were differentiable");
         }, iter: 40);
     }
 
@@ -131,7 +138,7 @@ public class SmoothSvmPropertyTests
     [Fact]
     public void Log_esp_equals_the_tensor_ops_tree_on_random_shapes()
     {
-        var gen = from batch in Gen.Int[1, 3] from m in Gen.Int[1, 40] from k in Gen.Int[1, 12] from scale in Gen.Double[0.1, 50]
+        var gen = from batch in Gen.Int[1, 19] from m in Gen.Int[1, 40] from k in Gen.Int[1, 12] from scale in Gen.Double[0.1, 50]
                   from seed in Gen.UInt[0, 100000] select (batch, m, k, scale, seed);
         gen.Sample(p =>
         {

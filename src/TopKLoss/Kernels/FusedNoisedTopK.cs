@@ -1,0 +1,80 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// Entry points of the fused noised top-k kernel: the perturbed k-th largest with its one-hot
+/// gradient, and the very normals it draws (materialized only for tests and oracles).
+/// </summary>
+internal static class FusedNoisedTopK
+{
+    /// <summary>
+    /// Perturbed k-th largest, row by row, with autograd:
+    /// <code>
+    /// out[b] = (1/B)·Σ_{s&lt;B} top_k(x[b, :] + ε·z[b, :, s]),   z = Noise(batch, n, B, seed, stream, x.dtype)
+    /// ∂out[b]/∂x[b, j] = (1/B)·#{s : j is the index of the k-th largest of x[b, :] + ε·z[b, :, s]}
+    /// </code>
+    /// Among equal perturbed values the lower index ranks first (a stable descending sort). The
+    /// sum x + ε·z is formed in the dtype, as the tensor expression x.unsqueeze(-1) + ε·z does;
+    /// the mean is accumulated in float64. Rows containing NaN give NaN (value and gradient).
+    /// </summary>
+    /// <param name="x">[batch, n] CPU float32 or float64 (made contiguous if it is not).</param>
+    /// <param name="k">1 ≤ k ≤ n (the noised loss passes its k + 1).</param>
+    /// <param name="epsilon">Noise scale ε ≥ 0, finite; ε = 0 gives the hard k-th largest.</param>
+    /// <param name="nSamples">Monte Carlo samples B ≥ 1.</param>
+    /// <param name="seed">Philox key material (e.g. drawn from the caller's torch Generator).</param>
+    /// <param name="stream">Call counter: a fresh value per call gives fresh noise.</param>
+    /// <returns>[batch] in x's dtype.</returns>
+    internal static Tensor Apply(Tensor x, int k, double epsilon, int nSamples, ulong seed, ulong stream)
+    {
+        if (x.device_type != DeviceType.CPU || (x.dtype != ScalarType.Float32 && x.dtype != ScalarType.Float64))
+            throw new ArgumentException($"x must be a CPU float32 or float64 tensor, got {x.dtype} on {x.device_type}", nameof(x));
+        if (x.dim() != 2) throw new ArgumentException($"x must be [batch, n], got {x.dim()} dimensions", nameof(x));
+        if (x.shape[1] > int.MaxValue / Math.Max(nSamples, 1))
+            throw new ArgumentOutOfRangeException(nameof(x), $"n·nSamples must stay below 2^31, got n = {x.shape[1]}");
+        if (k < 1 || k > x.shape[1]) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {x.shape[1]}]");
+        if (!(epsilon >= 0) || !double.IsFinite(epsilon))
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be finite and ≥ 0");
+        if (nSamples < 1) throw new ArgumentOutOfRangeException(nameof(nSamples), nSamples, "nSamples must be ≥ 1");
+        using var scope = NewDisposeScope();
+        return scope.MoveToOuter(NoisedTopKKernel.Apply(x, k, epsilon, nSamples, seed, stream));
+    }
+
+    /// <summary>
+    /// The normals <see cref="Apply"/> uses for the same (seed, stream, nSamples) and dtype:
+    /// out[b, j, s] = z(seed, stream, row b, flat index j·B + s), layout in <see cref="NoiseStream"/>.
+    /// </summary>
+    /// <returns>[batch, n, nSamples] CPU tensor of dtype float32 or float64.</returns>
+    internal static unsafe Tensor Noise(long batch, long n, int nSamples, ulong seed, ulong stream, ScalarType dtype)
+    {
+        if (dtype != ScalarType.Float32 && dtype != ScalarType.Float64)
+            throw new ArgumentException($"dtype must be Float32 or Float64, got {dtype}", nameof(dtype));
+        if (batch < 0 || n < 0 || nSamples < 1) throw new ArgumentOutOfRangeException(nameof(n), "batch, n ≥ 0 and nSamples ≥ 1");
+        var noise = new NoiseStream(seed, stream);
+        var result = empty(batch, n, nSamples, dtype: dtype);
+        long perRow = n * nSamples;
+        int blocks = (int)((perRow + NoiseStream.PerBlock - 1) / NoiseStream.PerBlock);
+        nint basePtr = CpuRows.Pointer(result);
+        bool isFloat = dtype == ScalarType.Float32;
+        CpuRows.For(batch, perRow, 0, (first, end, _) =>
+        {
+            var floats = isFloat ? new float[blocks * NoiseStream.PerBlock] : [];
+            var doubles = isFloat ? [] : new double[blocks * NoiseStream.PerBlock];
+            for (long r = first; r < end; r++)
+            {
+                if (isFloat)
+                {
+                    noise.FillRange<float>(r, 0, blocks, floats);
+                    floats.AsSpan(0, (int)perRow).CopyTo(new Span<float>((float*)basePtr + r * perRow, (int)perRow));
+                }
+                else
+                {
+                    noise.FillRange<double>(r, 0, blocks, doubles);
+                    doubles.AsSpan(0, (int)perRow).CopyTo(new Span<double>((double*)basePtr + r * perRow, (int)perRow));
+                }
+            }
+        });
+        return result;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Runtime.Intrinsics;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// log σ_t(exp x), t = 0..K, for the rows where rescaled linear space is exact, SIMD across rows
+/// (see <see cref="PackedEsp{V,L}"/>); shift[r] is the row maximum.
+/// </summary>
+internal static class LogEspPacks
+{
+    public sealed record Rows(int[] Index, double[] Shift, int M, int K);
+
+    /// <summary>result[r·(K+1) + t] = log σ_t + t·shift (−inf where t exceeds m).</summary>
+    public static void Forward(nint src, bool isFloat, Rows rows, double[] result)
+    {
+        if (RowPack.Wide) Forward<Vector512<double>, Lanes512>(src, isFloat, rows, result);
+        else Forward<Vector256<double>, Lanes256>(src, isFloat, rows, result);
+    }
+
+    /// <summary>Gradient rows of Σ_t upstream[r, t]·log σ_t into dst.</summary>
+    public static void Backward(nint src, nint dst, bool isFloat, Rows rows, double[] upstream)
+    {
+        if (RowPack.Wide) Backward<Vector512<double>, Lanes512>(src, dst, isFloat, rows, upstream);
+        else Backward<Vector256<double>, Lanes256>(src, dst, isFloat, rows, upstream);
+    }
+
+    private static void Forward<V, L>(nint src, bool isFloat, Rows rows, double[] result) where V : struct where L : ILanes<V>
+    {
+        int lanes = L.Count, m = rows.M, K = rows.K;
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, m + K + 1, (pack, skip, shift, vectors) =>
+        {
+            var e = vectors[..m];
+            var sigma = vectors.Slice(m, K + 1);
+            RowPack.LoadExp<V, L>(src, isFloat, m, pack, skip, shift, 1.0, e);
+            PackedEsp<V, L>.Forward(e, sigma, default);
+            var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
+            for (int l = 0; l < pack.Length; l++)
+                for (int t = 0; t <= K; t++)
+                    result[(long)pack[l] * (K + 1) + t] = Math.Log(sigmaLanes[t * lanes + l]) + t * shift[l];
+        });
+    }
+
+    private static void Backward<V, L>(nint src, nint dst, bool isFloat, Rows rows, double[] upstream) where V : struct where L : ILanes<V>
+    {
+        int lanes = L.Count, m = rows.M, K = rows.K;
+        int checkpoints = PackedEsp<V, L>.CheckpointLength(m, K), block = PackedEsp<V, L>.BlockLength(K);
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, m + 2 * (K + 1) + checkpoints + block, (pack, skip, shift, vectors) =>
+        {
+            var e = vectors[..m];
+            var sigma = vectors.Slice(m, K + 1);
+            var adjoint = vectors.Slice(m + K + 1, K + 1);
+            var saved = vectors.Slice(m + 2 * (K + 1), checkpoints);
+            var scratch = vectors.Slice(m + 2 * (K + 1) + checkpoints, block);
+            RowPack.LoadExp<V, L>(src, isFloat, m, pack, skip, shift, 1.0, e);
+            PackedEsp<V, L>.Forward(e, sigma, saved);
+            var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
+            var adjointLanes = PackedEsp<V, L>.Lanes(adjoint);
+            adjointLanes.Clear();
+            for (int l = 0; l < pack.Length; l++)
+                for (int t = 1; t <= Math.Min(K, m); t++) // σ_0 and σ_{t>m} are constants
+                    adjointLanes[t * lanes + l] = upstream[(long)pack[l] * (K + 1) + t] / sigmaLanes[t * lanes + l];
+            PackedEsp<V, L>.Reverse(e, adjoint, saved, scratch);
+            var gradient = PackedEsp<V, L>.Lanes(e);
+            for (int l = 0; l < pack.Length; l++) RowPack.Store(dst, isFloat, m, pack[l], gradient, l, lanes);
+        });
+    }
+}

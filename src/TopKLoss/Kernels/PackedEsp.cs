@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// Elementary symmetric polynomials in rescaled linear space for a pack of rows, one row per SIMD
+/// lane: <c>e[i]</c> holds element i of every row of the pack (a lane that must skip an element,
+/// e.g. the label, holds 0 there, which is exact: σ(e with a zero) = σ(e without it)).
+/// <para>
+/// Forward: σ_t ← σ_t + e_i·σ_{t−1} (t = K..1), O(nK). Backward: reverse-mode differentiation
+/// of that same recursion. With the adjoint a_t = ∂F/∂σ_t(e_0..e_i) of F = Σ_t w_t log σ_t,
+/// ∂F/∂e_i = Σ_t a_t·σ_{t−1}(e_0..e_{i−1}) and a_t ← a_t + e_i·a_{t+1} going left: no
+/// subtraction of polynomials, hence no cancellation (unlike dividing σ by (1 + e_i z)). The
+/// states σ(e_0..e_{i−1}) are checkpointed every <see cref="Block"/> elements and recomputed per
+/// block, so extra memory is O(nK/Block + K·Block) per pack instead of O(nK).
+/// </para>
+/// </summary>
+internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
+{
+    public const int Block = 32;
+
+    /// <summary>Vectors of checkpoint storage <see cref="Forward"/> needs for n elements and degree K.</summary>
+    public static int CheckpointLength(int n, int K) => (n + Block - 1) / Block * K;
+
+    /// <summary>Vectors of block scratch <see cref="Reverse"/> needs.</summary>
+    public static int BlockLength(int K) => Block * K;
+
+    /// <summary>
+    /// sigma[t] = σ_t(e), t = 0..K. When <paramref name="checkpoints"/> is not empty it receives
+    /// σ_0..σ_{K−1} of the prefix before every Block-th element (for <see cref="Reverse"/>).
+    /// </summary>
+    public static void Forward(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    {
+        int K = sigma.Length - 1, n = e.Length;
+        V zero = L.Broadcast(0), one = L.Broadcast(1);
+        sigma.Fill(zero);
+        sigma[0] = one;
+        bool save = !checkpoints.IsEmpty;
+        for (int i = 0; i < n; i++)
+        {
+            if (save && i % Block == 0) sigma[..K].CopyTo(checkpoints.Slice(i / Block * K, K));
+            V ei = e[i];
+            for (int t = K; t >= 1; t--) sigma[t] = L.Fma(ei, sigma[t - 1], sigma[t]);
+        }
+    }
+
+    /// <summary>
+    /// Overwrites e[i] with ∂F/∂x_i = e_i·∂F/∂e_i for F = Σ_t w_t log σ_t, given
+    /// <paramref name="adjoint"/>[t] = w_t/σ_t (t = 1..K; entry 0 is scratch) and the checkpoints of
+    /// <see cref="Forward"/>. <paramref name="adjoint"/> is consumed.
+    /// </summary>
+    public static void Reverse(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
+    {
+        int K = adjoint.Length - 1, n = e.Length;
+        V zero = L.Broadcast(0);
+        for (int start = (n - 1) / Block * Block; start >= 0; start -= Block)
+        {
+            int length = Math.Min(Block, n - start);
+            // Recompute the prefix states inside this block from its checkpoint.
+            checkpoints.Slice(start / Block * K, K).CopyTo(block[..K]);
+            for (int j = 1; j < length; j++)
+            {
+                var previous = block.Slice((j - 1) * K, K);
+                var state = block.Slice(j * K, K);
+                V ej = e[start + j - 1];
+                state[0] = previous[0];
+                for (int t = 1; t < K; t++) state[t] = L.Fma(ej, previous[t - 1], previous[t]);
+            }
+            for (int j = length - 1; j >= 0; j--)
+            {
+                var before = block.Slice(j * K, K);
+                V ei = e[start + j];
+                V slope = zero;
+                for (int t = 1; t <= K; t++) slope = L.Fma(adjoint[t], before[t - 1], slope);
+                for (int t = 1; t < K; t++) adjoint[t] = L.Fma(ei, adjoint[t + 1], adjoint[t]);
+                e[start + j] = L.Multiply(ei, slope);
+            }
+        }
+    }
+
+    /// <summary>A vector whose lanes are <paramref name="values"/> (length Count).</summary>
+    public static V FromLanes(ReadOnlySpan<double> values) => MemoryMarshal.Read<V>(MemoryMarshal.AsBytes(values));
+
+    /// <summary>The doubles of a vector span, lane-interleaved: element i of lane l is at i·Count + l.</summary>
+    public static Span<double> Lanes(Span<V> vectors) => MemoryMarshal.Cast<V, double>(vectors);
+}

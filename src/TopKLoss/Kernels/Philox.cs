@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// Philox4x32-10, the counter-based generator of Salmon, Moraes, Dror and Shaw, "Parallel random
+/// numbers: as easy as 1, 2, 3" (SC 2011): a keyed bijection of a 128-bit counter into 128 random
+/// bits, 10 rounds of two 32×32→64 multiplications. Any draw is a pure function of (counter, key),
+/// so rows can be generated in any order, on any thread, or on a GPU (curand's Philox is the same
+/// function), with the same result. Checked against the Random123 known-answer vectors.
+/// </summary>
+internal static class Philox
+{
+    private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57;
+    private const uint W0 = 0x9E3779B9, W1 = 0xBB67AE85; // key bumps: golden ratio, √3 − 1
+    public const int Rounds = 10;
+
+    /// <summary>One block: the 4 output words of counter (c0..c3) under key (k0, k1).</summary>
+    public static (uint, uint, uint, uint) Block(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1)
+    {
+        for (int round = 0; round < Rounds; round++)
+        {
+            if (round > 0) { k0 += W0; k1 += W1; }
+            ulong p0 = (ulong)M0 * c0, p1 = (ulong)M1 * c2;
+            uint hi0 = (uint)(p0 >> 32), lo0 = (uint)p0, hi1 = (uint)(p1 >> 32), lo1 = (uint)p1;
+            (c0, c1, c2, c3) = (hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0);
+        }
+        return (c0, c1, c2, c3);
+    }
+
+    /// <summary>Whether <see cref="Block8"/> runs as AVX2 vector code (otherwise it loops over <see cref="Block"/>).</summary>
+    public static bool IsVectorized => Avx2.IsSupported;
+
+    /// <summary>
+    /// Eight blocks at once, lane i of (c0..c3) being counter i, all under the same key; the words
+    /// are replaced by the outputs. Bit-identical to eight calls of <see cref="Block"/>.
+    /// </summary>
+    public static void Block8(ref Vector256<uint> c0, ref Vector256<uint> c1, ref Vector256<uint> c2, ref Vector256<uint> c3,
+        uint k0, uint k1)
+    {
+        if (!Avx2.IsSupported) { Block8Scalar(ref c0, ref c1, ref c2, ref c3, k0, k1); return; }
+        var m0 = Vector256.Create(M0);
+        var m1 = Vector256.Create(M1);
+        for (int round = 0; round < Rounds; round++)
+        {
+            if (round > 0) { k0 += W0; k1 += W1; }
+            var (hi0, lo0) = MulHiLo(m0, c0);
+            var (hi1, lo1) = MulHiLo(m1, c2);
+            var n0 = hi1 ^ c1 ^ Vector256.Create(k0);
+            var n2 = hi0 ^ c3 ^ Vector256.Create(k1);
+            c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+        }
+    }
+
+    /// <summary>High and low halves of the 64-bit products m·c, lane by lane (vpmuludq on even and odd lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<uint> Hi, Vector256<uint> Lo) MulHiLo(Vector256<uint> m, Vector256<uint> c)
+    {
+        var even = Avx2.Multiply(m, c);                                                    // lanes 0,2,4,6 → 64-bit
+        var odd = Avx2.Multiply(m, Avx2.ShiftRightLogical(c.AsUInt64(), 32).AsUInt32());   // lanes 1,3,5,7 → 64-bit
+        var lo = Avx2.Blend(even.AsUInt32(), Avx2.ShiftLeftLogical(odd, 32).AsUInt32(), 0b1010_1010);
+        var hi = Avx2.Blend(Avx2.ShiftRightLogical(even, 32).AsUInt32(), odd.AsUInt32(), 0b1010_1010);
+        return (hi, lo);
+    }
+
+    private static void Block8Scalar(ref Vector256<uint> c0, ref Vector256<uint> c1, ref Vector256<uint> c2, ref Vector256<uint> c3,
+        uint k0, uint k1)
+    {
+        Span<uint> w = stackalloc uint[32];
+        for (int i = 0; i < 8; i++)
+            (w[i], w[8 + i], w[16 + i], w[24 + i]) = Block(c0[i], c1[i], c2[i], c3[i], k0, k1);
+        c0 = Vector256.Create<uint>(w[..8]);
+        c1 = Vector256.Create<uint>(w[8..16]);
+        c2 = Vector256.Create<uint>(w[16..24]);
+        c3 = Vector256.Create<uint>(w[24..]);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// Moves rows of a contiguous CPU float32/float64 tensor into and out of a lane-interleaved pack
+/// (element i of lane l at i·lanes + l), the layout of <see cref="PackedEsp{V,L}"/>.
+/// </summary>
+internal static unsafe class RowPack
+{
+    /// <summary>Whether packs use 8 lanes (AVX-512) rather than 4.</summary>
+    public static bool Wide => Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// e[i·lanes + l] = exp(x_{rows[l]}[i]·scale − shift[l]), and 0 at i = skip[l] (if ≥ 0) and in lanes
+    /// beyond rows.Length (padding: a row of zeros has σ_t = 0 for t ≥ 1 and is ignored).
+    /// </summary>
+    public static void LoadExp<V, L>(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, ReadOnlySpan<int> skip,
+        ReadOnlySpan<double> shift, double scale, Span<V> e) where V : struct where L : ILanes<V>
+    {
+        int lanes = L.Count;
+        var flat = PackedEsp<V, L>.Lanes(e[..n]);
+        Span<double> shifts = stackalloc double[lanes];
+        shifts.Clear();
+        for (int l = 0; l < lanes; l++)
+        {
+            if (l >= rows.Length)
+            {
+                for (int i = 0; i < n; i++) flat[i * lanes + l] = double.NegativeInfinity;
+                continue;
+            }
+            shifts[l] = shift[l];
+            long offset = (long)rows[l] * n;
+            if (isFloat)
+            {
+                var src = new ReadOnlySpan<float>((float*)basePtr + offset, n);
+                for (int i = 0; i < n; i++) flat[i * lanes + l] = src[i];
+            }
+            else
+            {
+                var src = new ReadOnlySpan<double>((double*)basePtr + offset, n);
+                for (int i = 0; i < n; i++) flat[i * lanes + l] = src[i];
+            }
+            if (skip[l] >= 0) flat[skip[l] * lanes + l] = double.NegativeInfinity;
+        }
+        V scaleVector = L.Broadcast(scale), shiftVector = PackedEsp<V, L>.FromLanes(shifts);
+        for (int i = 0; i < n; i++) e[i] = L.Exp(L.Subtract(L.Multiply(e[i], scaleVector), shiftVector));
+    }
+
+    /// <summary>Writes lane <paramref name="lane"/> of <paramref name="flat"/> (n elements) to row <paramref name="row"/>.</summary>
+    public static void Store(nint basePtr, bool isFloat, int n, int row, ReadOnlySpan<double> flat, int lane, int lanes)
+    {
+        long offset = (long)row * n;
+        if (isFloat)
+        {
+            var dst = new Span<float>((float*)basePtr + offset, n);
+            for (int i = 0; i < n; i++) dst[i] = (float)flat[i * lanes + lane];
+        }
+        else
+        {
+            var dst = new Span<double>((double*)basePtr + offset, n);
+            for (int i = 0; i < n; i++) dst[i] = flat[i * lanes + lane];
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(rows, skips, shifts, scratch vectors) per pack of up to Count
+    /// rows of <paramref name="index"/>, packs in parallel. <paramref name="skip"/>: the element
+    /// each row leaves out (its label), or null for none.
+    /// </summary>
+    public static void ForPacks<V, L>(int[] index, long[]? skip, double[] shift, int n, long workPerRow, int vectorsPerPack,
+        PackBody<V> body) where V : struct where L : ILanes<V>
+    {
+        int lanes = L.Count, count = index.Length, packs = (count + lanes - 1) / lanes;
+        CpuRows.For(packs, lanes * workPerRow, vectorsPerPack * lanes, (first, end, scratch) =>
+        {
+            var vectors = MemoryMarshal.Cast<double, V>(scratch.AsSpan(0, vectorsPerPack * lanes));
+            Span<int> skips = stackalloc int[lanes];
+            Span<double> shifts = stackalloc double[lanes];
+            for (long p = first; p < end; p++)
+            {
+                int offset = (int)p * lanes, size = Math.Min(lanes, count - offset);
+                var pack = index.AsSpan(offset, size);
+                for (int l = 0; l < size; l++)
+                {
+                    skips[l] = skip is null ? -1 : (int)skip[pack[l]];
+                    shifts[l] = shift[pack[l]];
+                }
+                body(pack, skips[..size], shifts[..size], vectors);
+            }
+        });
+    }
+
+    /// <summary>Indices r with predicate(r), ascending: the rows that go into packs.</summary>
+    public static int[] Where(long rows, Func<long, bool> predicate)
+    {
+        var list = new List<int>();
+        for (long r = 0; r < rows; r++) if (predicate(r)) list.Add((int)r);
+        return list.ToArray();
+    }
+}
+
+/// <summary>Work on one pack: its rows, their skipped elements and shifts, and scratch vectors.</summary>
+internal delegate void PackBody<V>(ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift, Span<V> vectors) where V : struct;

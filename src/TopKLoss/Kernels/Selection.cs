@@ -1,0 +1,66 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// k-th largest entry with its index, in the order "value descending, then index ascending" —
+/// the order of a stable descending sort, so among equal values the lowest index ranks first.
+/// Two ways: a sorted k-buffer fed in ascending index order (O(n) for random data, as most
+/// entries cost one comparison with the buffer's last value), and a full sort for large k.
+/// </summary>
+internal static class Selection
+{
+    /// <summary>Largest k served by the k-buffer; beyond it a sort is cheaper than O(n·k) shifting.</summary>
+    public const int BufferLimit = 64;
+
+    /// <summary>
+    /// Offers (v, index) to a descending buffer (values, indices) holding <paramref name="count"/>
+    /// entries of at most values.Length. Offers must come in ascending index order: an entry
+    /// equal to one already held goes after it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Offer<T>(Span<T> values, Span<int> indices, ref int count, T v, int index) where T : IFloatingPointIeee754<T>
+    {
+        int k = values.Length, at;
+        if (count == k)
+        {
+            if (!(v > values[k - 1])) return;
+            at = k - 1;
+        }
+        else at = count++;
+        while (at > 0 && v > values[at - 1])
+        {
+            values[at] = values[at - 1];
+            indices[at] = indices[at - 1];
+            at--;
+        }
+        values[at] = v;
+        indices[at] = index;
+    }
+
+    /// <summary>The k-th largest value of a row without NaN (buffer of length k as scratch).</summary>
+    public static T KthLargest<T>(ReadOnlySpan<T> row, Span<T> buffer, Span<int> indexBuffer) where T : IFloatingPointIeee754<T>
+    {
+        int count = 0;
+        for (int i = 0; i < row.Length; i++) Offer(buffer, indexBuffer, ref count, row[i], i);
+        return buffer[^1];
+    }
+
+    /// <summary>
+    /// The k-th (1-based) in value-descending, index-ascending order of values[offset + i] with
+    /// index indices[i], i &lt; count (indices distinct). Sorts a permutation: for the rare large k.
+    /// </summary>
+    public static (T Value, int Index) KthBySort<T>(T[] values, int offset, int[] indices, int count, int k, int[] permutation)
+        where T : IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < count; i++) permutation[i] = i;
+        Array.Sort(permutation, 0, count, Comparer<int>.Create((a, b) =>
+        {
+            int byValue = values[offset + b].CompareTo(values[offset + a]);
+            return byValue != 0 ? byValue : indices[a].CompareTo(indices[b]);
+        }));
+        int p = permutation[k - 1];
+        return (values[offset + p], indices[p]);
+    }
+}

@@ -1,0 +1,124 @@
+using TopKLoss.Kernels;
+
+namespace TopKLoss.Tests.Kernels;
+
+/// <summary>The drawn normals: distribution, bound, independence, addressing and reproducibility.</summary>
+public class NoiseStreamTests
+{
+    private static double[] Draw(long batch, long n, int samples, ulong seed, ulong stream, ScalarType dtype = ScalarType.Float64)
+    {
+        using var scope = NewDisposeScope();
+        return FusedNoisedTopK.Noise(batch, n, samples, seed, stream, dtype).to_type(ScalarType.Float64).data<double>().ToArray();
+    }
+
+    private static double Correlation(double[] a, double[] b)
+    {
+        double ma = a.Average(), mb = b.Average(), sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            sab += (a[i] - ma) * (b[i] - mb);
+            saa += (a[i] - ma) * (a[i] - ma);
+            sbb += (b[i] - mb) * (b[i] - mb);
+        }
+        return sab / Math.Sqrt(saa * sbb);
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Float32)]
+    public void Normals_have_mean_0_variance_1_normal_tails_and_the_documented_bound(ScalarType dtype)
+    {
+        var z = Draw(64, 1000, 10, seed: 42, stream: 3, dtype);
+        int count = z.Length;
+        double mean = z.Average();
+        double variance = z.Select(v => (v - mean) * (v - mean)).Sum() / (count - 1);
+        Assert.True(Math.Abs(mean) < 5 / Math.Sqrt(count), $"mean {mean}");
+        Assert.True(Math.Abs(variance - 1) < 5 * Math.Sqrt(2.0 / count), $"variance {variance}");
+        double beyond2 = z.Count(v => Math.Abs(v) > 2) / (double)count;
+        const double p2 = 0.04550026389635842; // P(|Z| > 2)
+        Assert.True(Math.Abs(beyond2 - p2) < 5 * Math.Sqrt(p2 * (1 - p2) / count), $"P(|z| > 2) = {beyond2}");
+        double beyond3 = z.Count(v => Math.Abs(v) > 3) / (double)count;
+        const double p3 = 0.0026997960632601866;
+        Assert.True(Math.Abs(beyond3 - p3) < 5 * Math.Sqrt(p3 * (1 - p3) / count), $"P(|z| > 3) = {beyond3}");
+        double largest = z.Max(Math.Abs);
+        Assert.True(largest <= Math.Sqrt(64 * Math.Log(2)) * (1 + 1e-6), $"max |z| = {largest}");
+        Assert.True(largest > 4, $"max |z| = {largest}: tails missing");
+    }
+
+    [Fact]
+    public void Kolmogorov_Smirnov_distance_to_the_normal_cdf_is_small()
+    {
+        using var scope = NewDisposeScope();
+        var sorted = FusedNoisedTopK.Noise(40, 1000, 5, seed: 9, stream: 0, ScalarType.Float64).flatten().sort().Values;
+        var cdf = special.ndtr(sorted).data<double>().ToArray();
+        int count = cdf.Length;
+        double d = 0;
+        for (int i = 0; i < count; i++) d = Math.Max(d, Math.Max((i + 1.0) / count - cdf[i], cdf[i] - (double)i / count));
+        Assert.True(d < 1.63 / Math.Sqrt(count), $"KS distance {d} (1% critical value {1.63 / Math.Sqrt(count)})");
+    }
+
+    [Fact]
+    public void Streams_seeds_rows_and_neighbouring_draws_are_uncorrelated()
+    {
+        var a = Draw(20, 1000, 10, seed: 1, stream: 0);
+        var otherStream = Draw(20, 1000, 10, seed: 1, stream: 1);
+        var otherSeed = Draw(20, 1000, 10, seed: 2, stream: 0);
+        int count = a.Length;
+        double bound = 5 / Math.Sqrt(count);
+        Assert.True(Math.Abs(Correlation(a, otherStream)) < bound, "streams");
+        Assert.True(Math.Abs(Correlation(a, otherSeed)) < bound, "seeds");
+        int perRow = 1000 * 10;
+        var row0 = a.Take(perRow * 10).ToArray();
+        var row1 = a.Skip(perRow).Take(perRow * 10).ToArray();
+        Assert.True(Math.Abs(Correlation(row0, row1)) < 5 / Math.Sqrt(row0.Length), "adjacent rows");
+        // lag 1, 2, 4 in the flat order: Box–Muller partners (cos, sin) and neighbouring Philox blocks
+        foreach (int lag in new[] { 1, 2, 4 })
+            Assert.True(Math.Abs(Correlation(a[..^lag], a[lag..])) < bound, $"lag {lag}");
+        // squares too: the radius is shared by a Box–Muller pair, which correlation of values alone misses
+        var squares = a.Select(v => v * v).ToArray();
+        Assert.True(Math.Abs(Correlation(squares[..^1], squares[1..])) < bound, "squares, lag 1");
+    }
+
+    [Fact]
+    public void Each_normal_is_addressable_by_its_coordinates_and_block_lists_agree_with_ranges()
+    {
+        const int n = 37, samples = 7;
+        var z = Draw(3, n, samples, seed: 5, stream: 11);
+        var stream = new NoiseStream(5, 11);
+        foreach (var (b, j, s) in new[] { (0, 0, 0), (0, 36, 6), (2, 13, 3), (1, 5, 4), (2, 36, 0) })
+            Assert.Equal(z[(b * n + j) * samples + s], stream.At(b, j, s, samples));
+        var blocks = new long[] { 3, 4, 9, 17, 18, 19, 40, 41, 42, 60 };
+        var listed = new double[blocks.Length * 4];
+        stream.Fill<double>(2, blocks, listed);
+        var range = new double[64 * 4];
+        stream.FillRange<double>(2, 0, 64, range);
+        for (int i = 0; i < blocks.Length; i++)
+            for (int lane = 0; lane < 4; lane++)
+                Assert.Equal(range[blocks[i] * 4 + lane], listed[i * 4 + lane]);
+    }
+
+    [Fact]
+    public void Float32_normals_are_the_float64_ones_to_float_precision()
+    {
+        var z64 = Draw(4, 500, 10, seed: 77, stream: 2, ScalarType.Float64);
+        var z32 = Draw(4, 500, 10, seed: 77, stream: 2, ScalarType.Float32);
+        for (int i = 0; i < z64.Length; i++)
+            Assert.True(Math.Abs(z64[i] - z32[i]) <= 2e-6 * Math.Max(1, Math.Abs(z64[i])), $"{i}: {z64[i]} vs {z32[i]}");
+    }
+
+    [Fact]
+    public void Same_arguments_give_the_same_draws_on_any_number_of_threads()
+    {
+        var previous = CpuRows.MaxDegreeOfParallelism;
+        try
+        {
+            CpuRows.MaxDegreeOfParallelism = 1;
+            var one = Draw(50, 1000, 5, seed: 3, stream: 4);
+            CpuRows.MaxDegreeOfParallelism = 4;
+            var four = Draw(50, 1000, 5, seed: 3, stream: 4);
+            Assert.Equal(one, four);
+            Assert.NotEqual(one, Draw(50, 1000, 5, seed: 3, stream: 5));
+        }
+        finally { CpuRows.MaxDegreeOfParallelism = previous; }
+    }
+}
