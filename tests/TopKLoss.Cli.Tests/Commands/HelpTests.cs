@@ -53,5 +53,4 @@ public class DemoPresetTests
         foreach (var loss in TopKLoss.Cli.Commands.DemoCommand.Losses)
             TopKLoss.Cli.Training.LossRegistry.Validate(loss, preset.LossOptions.K, 100);
     }
-
 }
