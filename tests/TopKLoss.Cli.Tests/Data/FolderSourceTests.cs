@@ -143,6 +143,11 @@ public class FolderSourceTests
         Assert.Contains(bundle.Notes, n => n.Contains("2 species folders found, the release has 1,081"));
         Assert.Equal(["Lactuca virosa L.", "Pelargonium capitatum (L.) L'Hér."], bundle.Train.ClassNames);
         Assert.Equal(2, bundle.Validation.Count); // shipped val split used as is
+
+        // Pointing at images/ finds the metadata one level up.
+        var inner = DataSources.Open("folder:" + Path.Combine(dir.Path, "images"), new DataOptions { ImageSize = 8 });
+        Assert.Contains(inner.Notes, n => n == "Pl@ntNet-300K v1.1 (1,081 species, JSON metadata)");
+        Assert.Equal("Lactuca virosa L.", inner.Train.ClassNames[0]);
     }
 
     [Fact]
