@@ -47,7 +47,7 @@ public static partial class TopK
         public static double macro_topk_accuracy(Tensor scores, Tensor labels, int k, int nClasses)
         {
             Check.Scores(scores, minClasses: 1);
-            Check.ClassesMatch(nClasses, scores, nameof(nClasses));
+            Check.ClassesMatch(nClasses, scores, nameof(nClasses), nameof(nClasses));
             Check.KthLargest(k, scores.shape[1]);
             var meter = new TopKAccuracyMeter(new[] { k }, nClasses);
             meter.Update(scores, labels);

@@ -42,8 +42,9 @@ public sealed class TopKAccuracyMeter
     /// <summary>Adds a batch: <paramref name="scores"/> [batch, nClasses] (any floating dtype, any device), <paramref name="labels"/> [batch].</summary>
     public void Update(Tensor scores, Tensor labels)
     {
+        using var scope = NewDisposeScope();   // validation and ranking temporaries die here
         Check.Scores(scores, minClasses: 1);
-        Check.ClassesMatch(NClasses, scores, nameof(NClasses));
+        Check.ClassesMatch(NClasses, scores, "the meter's nClasses");
         Check.Labels(labels, scores);
         var batchTable = LabelRanks.MissTable(scores, labels, _ks, NClasses);
         for (int i = 0; i < _table.Length; i++) _table[i] += batchTable[i];

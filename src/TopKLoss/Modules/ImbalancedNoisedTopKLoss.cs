@@ -46,7 +46,7 @@ public sealed class ImbalancedNoisedTopKLoss : Loss<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Check.Scores(scores);
-        Check.ClassesMatch(Margins.shape[0], scores, "classCounts.Length");
+        Check.ClassesMatch(Margins.shape[0], scores, "the module's number of classes (classCounts.Length)");
         var margins = Margins.to(scores.device);
         return scope.MoveToOuter(TopK.functional.imbalanced_noised_topk_loss(scores, labels, K, Epsilon, margins, Scale, NSamples,
             Generator, reduction));

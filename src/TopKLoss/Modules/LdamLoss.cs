@@ -32,7 +32,7 @@ public sealed class LdamLoss : Loss<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Check.Scores(scores);
-        Check.ClassesMatch(Margins.shape[0], scores, "classCounts.Length");
+        Check.ClassesMatch(Margins.shape[0], scores, "the module's number of classes (classCounts.Length)");
         var margins = Margins.to(scores.device);
         return scope.MoveToOuter(TopK.functional.ldam_loss(scores, labels, margins, Scale, reduction));
     }

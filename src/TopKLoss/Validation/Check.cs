@@ -139,11 +139,14 @@ internal static class Check
                 throw new ArgumentOutOfRangeException(name, classCounts[c], $"{name} must all be ≥ 1 (training examples per class); class {c} has {classCounts[c]}.");
     }
 
-    /// <summary>A per-class table built for <paramref name="expected"/> classes used with scores of another width.</summary>
-    public static void ClassesMatch(long expected, Tensor scores, string name)
+    /// <summary>
+    /// Something sized for <paramref name="expected"/> classes (<paramref name="what"/>) used with scores of
+    /// another width; <paramref name="name"/> is the argument blamed.
+    /// </summary>
+    public static void ClassesMatch(long expected, Tensor scores, string what, string name = "scores")
     {
         if (scores.shape[1] != expected)
-            throw new ArgumentException($"{name} is {expected} but scores has {scores.shape[1]} classes; they must match.", name);
+            throw new ArgumentException($"scores has {scores.shape[1]} classes but {what} is {expected}; they must match.", name);
     }
 
     /// <summary>ks: at least one k, each 1 ≤ k ≤ nClasses.</summary>
