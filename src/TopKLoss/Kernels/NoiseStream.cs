@@ -57,18 +57,29 @@ internal readonly struct NoiseStream
         var rowHi = Vector256.Create((uint)((ulong)row >> 32));
         Span<uint> lo = stackalloc uint[8], hi = stackalloc uint[8];
         Span<T> partial = stackalloc T[8 * PerBlock];
+        var iota = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
         for (int start = 0; start < count; start += 8)
         {
             int lanes = Math.Min(8, count - start);
-            for (int lane = 0; lane < 8; lane++)
+            Vector256<uint> c0, c1;
+            ulong q0 = (ulong)(list.IsEmpty ? first + start : list[start]);
+            if (list.IsEmpty && lanes == 8 && (q0 >> 32) == ((q0 + 7) >> 32))
             {
-                int i = start + Math.Min(lane, lanes - 1); // pad by repeating the last block
-                ulong q = (ulong)(list.IsEmpty ? first + i : list[i]);
-                lo[lane] = (uint)q;
-                hi[lane] = (uint)(q >> 32);
+                c0 = Vector256.Create((uint)q0) + iota; // consecutive blocks, no carry into the high word
+                c1 = Vector256.Create((uint)(q0 >> 32));
             }
-            var c0 = Vector256.Create<uint>(lo);
-            var c1 = Vector256.Create<uint>(hi);
+            else
+            {
+                for (int lane = 0; lane < 8; lane++)
+                {
+                    int i = start + Math.Min(lane, lanes - 1); // pad by repeating the last block
+                    ulong q = (ulong)(list.IsEmpty ? first + i : list[i]);
+                    lo[lane] = (uint)q;
+                    hi[lane] = (uint)(q >> 32);
+                }
+                c0 = Vector256.Create<uint>(lo);
+                c1 = Vector256.Create<uint>(hi);
+            }
             var c2 = rowLo;
             var c3 = rowHi;
             Philox.Block8(ref c0, ref c1, ref c2, ref c3, k0, k1);
