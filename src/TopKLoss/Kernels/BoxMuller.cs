@@ -55,6 +55,34 @@ internal static class BoxMuller
         Interleave(Clamp(r0 * c1), Clamp(r0 * s1), Clamp(r2 * c3), Clamp(r2 * s3), output);
     }
 
+    /// <summary>
+    /// Eight independent pairs: lane i gives (r·cos θ, r·sin θ) of radius word radiusWords[i] and
+    /// angle word angleWords[i] — lane for lane the same arithmetic as <see cref="Normals8(Vector256{uint}, Vector256{uint}, Vector256{uint}, Vector256{uint}, Span{float})"/>,
+    /// so a pair computed here equals the same pair computed inside a block.
+    /// </summary>
+    public static void Pairs8(Vector256<uint> radiusWords, Vector256<uint> angleWords, Span<float> cos, Span<float> sin)
+    {
+        var r = Radius(radiusWords);
+        var (s, c) = Vector256.SinCos(Angle(angleWords));
+        Clamp(r * c).CopyTo(cos);
+        Clamp(r * s).CopyTo(sin);
+    }
+
+    /// <summary>As the float overload, in double arithmetic.</summary>
+    public static void Pairs8(Vector256<uint> radiusWords, Vector256<uint> angleWords, Span<double> cos, Span<double> sin)
+    {
+        Pairs4(radiusWords.GetLower(), angleWords.GetLower(), cos, sin);
+        Pairs4(radiusWords.GetUpper(), angleWords.GetUpper(), cos[4..], sin[4..]);
+    }
+
+    private static void Pairs4(Vector128<uint> radiusWords, Vector128<uint> angleWords, Span<double> cos, Span<double> sin)
+    {
+        var r = Radius(ToDouble(radiusWords >> 1));
+        var (s, c) = Vector256.SinCos(ToDouble(angleWords >> 8) * TwoPiOver2Pow24);
+        Clamp(r * c).CopyTo(cos);
+        Clamp(r * s).CopyTo(sin);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Radius(Vector256<uint> w)
     {

@@ -51,7 +51,8 @@ internal readonly struct NoiseStream
 
     /// <summary>
     /// Philox words of the 8 blocks start .. start+7 of a block list (or, with an empty list, of the
-    /// range first .. first+count−1); lanes past count repeat the last block. Lane i of w0..w3 is block i.
+    /// range first .. first+count−1); lanes past count repeat the last block, or take the list's
+    /// entries past count where the caller padded it to a multiple of 8. Lane i of w0..w3 is block i.
     /// </summary>
     public void Group(long row, ReadOnlySpan<long> list, long first, int count, int start,
         out Vector256<uint> w0, out Vector256<uint> w1, out Vector256<uint> w2, out Vector256<uint> w3)
@@ -62,6 +63,13 @@ internal readonly struct NoiseStream
         {
             w0 = Vector256.Create((uint)q0) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7); // consecutive, no carry
             w1 = Vector256.Create((uint)(q0 >> 32));
+        }
+        else if (!list.IsEmpty && start + 8 <= list.Length) // a list padded by the caller: load and split the words
+        {
+            var a = Vector256.Create<ulong>(MemoryMarshal.Cast<long, ulong>(list.Slice(start, 4)));
+            var b = Vector256.Create<ulong>(MemoryMarshal.Cast<long, ulong>(list.Slice(start + 4, 4)));
+            w0 = Vector256.Narrow(a, b);
+            w1 = Vector256.Narrow(a >> 32, b >> 32);
         }
         else
         {

@@ -122,6 +122,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         public readonly long[] Blocks = new long[BlocksPerChunk(samples)];
         public readonly int[] BlockLimit = new int[BlocksPerChunk(samples)];
         public readonly int[] FirstBlock = new int[Chunk];
+        public readonly bool[] Live = new bool[BlocksPerChunk(samples)];
+        public readonly PendingPairs Pending = new();
         public readonly T[] Normals = new T[BlocksPerChunk(samples) * NoiseStream.PerBlock];
         public readonly T[] TopValues = new T[samples * k];
         public readonly int[] TopIndices = new int[samples * k];
@@ -244,23 +246,68 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             }
             last = q1;
         }
-        var blocks = s.Blocks.AsSpan(0, count);
-        bool contiguous = blocks[^1] - blocks[0] == count - 1;
-        var list = contiguous ? ReadOnlySpan<long>.Empty : blocks;
-        long first = blocks[0];
-        for (int g = count; g < (count + 7) / 8 * 8; g++) s.BlockLimit[g] = -1;
+        int padded = (count + 7) / 8 * 8;
+        for (int g = count; g < padded; g++) { s.BlockLimit[g] = -1; s.Blocks[g] = s.Blocks[count - 1]; }
+        bool contiguous = s.Blocks[count - 1] - s.Blocks[0] == count - 1;
+        var list = contiguous ? ReadOnlySpan<long>.Empty : s.Blocks.AsSpan(0, padded);
+        long first = s.Blocks[0];
         for (int start = 0; start < count; start += 8)
         {
             noise.Group(row, list, first, count, start, out var w0, out var w1, out var w2, out var w3);
             var destination = s.Normals.AsSpan(start * NoiseStream.PerBlock, 8 * NoiseStream.PerBlock);
-            if (skipping)
+            if (!skipping)
             {
-                var limit = Vector256.Create<int>(s.BlockLimit.AsSpan(start, 8));
-                var needed = Vector256.LessThanOrEqual((w0 >> 1).AsInt32(), limit) | Vector256.LessThanOrEqual((w2 >> 1).AsInt32(), limit);
-                if (needed == Vector256<int>.Zero) { destination.Fill(T.NegativeInfinity); continue; }
+                s.Live.AsSpan(start, 8).Fill(true);
+                if (typeof(T) == typeof(float)) BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, float>(destination));
+                else BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, double>(destination));
+                continue;
             }
-            if (typeof(T) == typeof(float)) BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, float>(destination));
-            else BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, double>(destination));
+            // Only pairs whose radius might reach the floor get log, sqrt and sincos; the rest stay −∞.
+            var limit = Vector256.Create<int>(s.BlockLimit.AsSpan(start, 8));
+            uint first2 = Vector256.LessThanOrEqual((w0 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
+            uint last2 = Vector256.LessThanOrEqual((w2 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
+            destination.Fill(T.NegativeInfinity);
+            for (int lane = 0; lane < 8; lane++) s.Live[start + lane] = (((first2 | last2) >> lane) & 1) != 0;
+            for (; first2 != 0; first2 &= first2 - 1)
+            {
+                int lane = BitOperations.TrailingZeroCount(first2);
+                s.Pending.Push(w0.GetElement(lane), w1.GetElement(lane), (start + lane) * NoiseStream.PerBlock, s.Normals);
+            }
+            for (; last2 != 0; last2 &= last2 - 1)
+            {
+                int lane = BitOperations.TrailingZeroCount(last2);
+                s.Pending.Push(w2.GetElement(lane), w3.GetElement(lane), (start + lane) * NoiseStream.PerBlock + 2, s.Normals);
+            }
+        }
+        s.Pending.Flush(s.Normals);
+    }
+
+    /// <summary>Box–Muller pairs waiting to be transformed eight at a time, each with the slot of its cosine normal (sine at +1).</summary>
+    private sealed class PendingPairs
+    {
+        private readonly uint[] radius = new uint[8], angle = new uint[8];
+        private readonly int[] at = new int[8];
+        private readonly T[] cos = new T[8], sin = new T[8];
+        private int count;
+
+        public void Push(uint radiusWord, uint angleWord, int slot, T[] normals)
+        {
+            radius[count] = radiusWord;
+            angle[count] = angleWord;
+            at[count++] = slot;
+            if (count == 8) Flush(normals);
+        }
+
+        public void Flush(T[] normals)
+        {
+            if (count == 0) return;
+            for (int i = count; i < 8; i++) { radius[i] = radius[0]; angle[i] = angle[0]; }
+            var r = Vector256.Create<uint>(radius);
+            var a = Vector256.Create<uint>(angle);
+            if (typeof(T) == typeof(float)) BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, float>(cos.AsSpan()), MemoryMarshal.Cast<T, float>(sin.AsSpan()));
+            else BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, double>(cos.AsSpan()), MemoryMarshal.Cast<T, double>(sin.AsSpan()));
+            for (int i = 0; i < count; i++) { normals[at[i]] = cos[i]; normals[at[i] + 1] = sin[i]; }
+            count = 0;
         }
     }
 
@@ -287,8 +334,10 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         for (int i = c0; i < c1; i++)
         {
             int j = s.Candidates[i];
+            int lane0 = (int)(((long)j * samples) & 3), block0 = s.FirstBlock[i - c0];
+            if (!s.Live.AsSpan(block0, ((lane0 + samples - 1) >> 2) + 1).Contains(true)) continue; // all −∞
             T xj = x[j];
-            var z = s.Normals.AsSpan(s.FirstBlock[i - c0] * NoiseStream.PerBlock + (int)(((long)j * samples) & 3), samples);
+            var z = s.Normals.AsSpan(block0 * NoiseStream.PerBlock + lane0, samples);
             for (int q = 0; q < samples; q++)
             {
                 T v = xj + epsilon * z[q];
