@@ -20,8 +20,7 @@ public static class ImageDecoder
             throw new DataFormatException($"{path}: cannot read image (record {sampleIndex}): {e.Message}");
         }
         using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data)
-            ?? throw DataFormatException.At(path, 0, sampleIndex, $"not a decodable image ({bytes.Length} bytes; JPEG, PNG, BMP, GIF or WebP expected)");
+        using var codec = SKCodec.Create(data) ?? throw Undecodable(path, sampleIndex, bytes);
 
         var full = codec.Info;
         if (full.Width <= 0 || full.Height <= 0)
@@ -57,4 +56,21 @@ public static class ImageDecoder
                 destination[c * plane + p] = pixels[4 * p + c] * scale - shift;
         }
     }
+
+    /// <summary>Skia found no codec: a known signature means the header itself is cut or broken.</summary>
+    private static DataFormatException Undecodable(string path, int sampleIndex, byte[] bytes)
+    {
+        string? format = Signature(bytes);
+        return format is null
+            ? DataFormatException.At(path, 0, sampleIndex, $"not a decodable image ({bytes.Length} bytes; JPEG, PNG, BMP, GIF or WebP expected)")
+            : DataFormatException.At(path, bytes.Length, sampleIndex, $"truncated or corrupt {format}: its header cannot be read; the file ends at byte {bytes.Length}");
+    }
+
+    private static string? Signature(ReadOnlySpan<byte> b) =>
+        b.StartsWith((byte[])[0xFF, 0xD8, 0xFF]) ? "JPEG"
+        : b.StartsWith((byte[])[0x89, (byte)'P', (byte)'N', (byte)'G']) ? "PNG"
+        : b.StartsWith("GIF8"u8) ? "GIF"
+        : b.StartsWith("BM"u8) ? "BMP"
+        : b.Length >= 12 && b.StartsWith("RIFF"u8) && b[8..12].SequenceEqual("WEBP"u8) ? "WebP"
+        : null;
 }

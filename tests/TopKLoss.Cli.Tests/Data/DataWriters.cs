@@ -61,6 +61,19 @@ internal static class DataWriters
         return bytes;
     }
 
+    /// <summary>A w×h image of pseudo-random pixels (compresses badly: a truncation lands in the pixel data).</summary>
+    public static void NoiseImage(string path, int w, int h, SKEncodedImageFormat format)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var rng = new Random(1);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                bitmap.SetPixel(x, y, new SKColor((byte)rng.Next(256), (byte)rng.Next(256), (byte)rng.Next(256)));
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(format, 95);
+        File.WriteAllBytes(path, data.ToArray());
+    }
+
     /// <summary>A w×h image of one solid color, encoded by Skia as PNG or JPEG.</summary>
     public static void Image(string path, int w, int h, SKColor color, SKEncodedImageFormat format = SKEncodedImageFormat.Png)
     {
