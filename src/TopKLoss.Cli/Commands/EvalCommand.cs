@@ -38,6 +38,7 @@ public static class EvalCommand
             int[] kList = OptionRanges.IntList(r.GetValue(ks)!, 1, config.ClassCount, "--k");
             if (kList.Length == 0) throw new UsageException("--k must list at least one k.");
 
+            CpuThreads.Apply(config.Settings.Threads, config.Settings.Model);
             torch.manual_seed(config.Settings.Seed);
             using var model = ModelFactory.Create(config.Settings.Model, config.SampleShape, config.ClassCount, config.Settings.NormedHead);
             Checkpoint.LoadModel(weights, model);

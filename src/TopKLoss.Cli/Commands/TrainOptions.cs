@@ -40,13 +40,14 @@ public sealed class TrainOptions
     public readonly Option<string> EarlyStop = new("--early-stop") { Description = "Best-epoch criterion on validation: topk or macro-topk", DefaultValueFactory = _ => "topk" };
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of data splits, noise, initialization and batch order (≥ 0)", DefaultValueFactory = _ => 1234 };
     public readonly Option<string> Device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+    public readonly Option<int?> Threads = new("--threads") { Description = "libtorch CPU threads, 1..1024 (default 1 for mlp, else all cores)" };
 
     public IEnumerable<Option> All(bool withLossOptions = true)
     {
         Option[] data = [Data, Model, NormedHead, InitWeights];
         Option[] loss = [Tau, Alpha, Epsilon, Samples, Gamma, MaxMargin, Scale];
         Option[] rest = [Epochs, BatchSize, Lr, Momentum, Nesterov, WeightDecay, Milestones, GammaLr, Noise, NoiseGroups, Groups,
-            TrainSize, LongTail, ValidationSize, K, EarlyStop, Seed, Device];
+            TrainSize, LongTail, ValidationSize, K, EarlyStop, Seed, Device, Threads];
         return withLossOptions ? data.Concat(loss).Concat(rest) : data.Concat(rest);
     }
 
@@ -111,6 +112,7 @@ public sealed class TrainOptions
             },
             Seed = r.GetValue(Seed),
             Device = OptionRanges.OneOf(r.GetValue(Device)!, DeviceChoice.Names, "--device"),
+            Threads = r.GetValue(Threads) is { } t ? OptionRanges.IntIn(t, 1, 1024, "--threads") : null,
         };
     }
 }

@@ -40,4 +40,6 @@ public sealed record TrainSettings
     public EarlyStopMetric EarlyStop { get; init; } = EarlyStopMetric.TopK;
     public int Seed { get; init; } = 1234;
     public string Device { get; init; } = "cpu";
+    /// <summary>libtorch CPU threads; null = <see cref="CpuThreads.Default"/>.</summary>
+    public int? Threads { get; init; }
 }

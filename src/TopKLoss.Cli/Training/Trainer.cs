@@ -25,6 +25,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
         var device = DeviceChoice.Resolve(settings.Device);
         int classCount = data.Train.ClassCount;
         int k = settings.LossOptions.K;
+        CpuThreads.Apply(settings.Threads, settings.Model);
         torch.manual_seed(settings.Seed);
         using var model = ModelFactory.Create(settings.Model, data.Train.SampleShape, classCount, settings.NormedHead);
         if (settings.InitWeights is { } init) Checkpoint.LoadModel(init, model);
@@ -77,7 +78,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
         double lossSum = 0;
         long correct = 0, seen = 0;
         var clock = Stopwatch.StartNew();
-        foreach (var batch in batches.Epoch(epoch))
+        foreach (var batch in Synchronous(batches, epoch))
         {
             using var scope = NewDisposeScope();
             var (x, y) = (batch.InputTensor(device), batch.LabelTensor(device));
@@ -102,11 +103,26 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
         model.eval();
         using var noGrad = no_grad();
         var meter = new EvalMeter(ks, dataset.ClassCount);
-        foreach (var batch in new BatchLoader(dataset, batchSize, shuffle: false, augment: false, seed: 0).Epoch(0))
+        foreach (var batch in Synchronous(new BatchLoader(dataset, batchSize, shuffle: false, augment: false, seed: 0), 0))
         {
             using var scope = NewDisposeScope();
             meter.Add(model.call(batch.InputTensor(device)), batch.LabelTensor(device));
         }
         return meter.Report();
+    }
+
+    /// <summary>
+    /// The batches of an epoch, loaded on this thread (an image folder still decodes each batch in
+    /// parallel). Not BatchLoader.Epoch's background prefetch: TorchSharp 0.107 converts doubles to
+    /// native Scalars without keeping them alive across the native call (e.g. inside SGD.step), so a
+    /// garbage collection started by another allocating thread can finalize a Scalar while libtorch
+    /// reads it. Observed here as "Expected false to be true ... toDouble/toFloat at Scalar.h:140"
+    /// after a few thousand steps with prefetching; with allocation confined to this thread a
+    /// collection can only start at a managed allocation, never in the middle of a native call.
+    /// </summary>
+    private static IEnumerable<Batch> Synchronous(BatchLoader loader, int epoch)
+    {
+        var order = loader.Order(epoch);
+        for (int b = 0; b < loader.BatchCount; b++) yield return loader.Load(order, epoch, b);
     }
 }

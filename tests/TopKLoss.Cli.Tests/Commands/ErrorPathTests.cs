@@ -46,6 +46,7 @@ public class ErrorPathTests
         { ["--early-stop", "loss"], ["--early-stop", "topk, macro-topk"] },
         { ["--seed", "-1"], ["--seed"] },
         { ["--device", "tpu"], ["--device", "cpu, cuda"] },
+        { ["--threads", "0"], ["--threads", "[1, 1024]"] },
         { ["--tau", "0"], ["--tau", "> 0"] },
         { ["--alpha", "-1"], ["--alpha", "≥ 0"] },
         { ["--epsilon", "-1"], ["--epsilon", "≥ 0"] },

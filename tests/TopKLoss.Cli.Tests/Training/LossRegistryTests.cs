@@ -1,0 +1,67 @@
+using TopKLoss.Cli.Training;
+
+namespace TopKLoss.Cli.Tests.Training;
+
+public class LossRegistryTests
+{
+    private static LossContext Context(int k = 2, long[]? counts = null) =>
+        new(new LossOptions { K = k }, counts ?? [50, 20, 10, 5, 2], new torch.Generator(3));
+
+    [Fact]
+    public void EveryRegisteredLossTrainsDownhill()
+    {
+        Assert.Equal(["ce", "smooth-svm", "hard-svm", "noised", "imbalanced-noised", "focal", "ldam"], LossRegistry.Names);
+        foreach (var name in LossRegistry.Names)
+        {
+            using var scope = NewDisposeScope();
+            manual_seed(0);
+            using var loss = LossRegistry.Create(name, Context());
+            var scores = (randn(32, 5) * 0.1).requires_grad_();
+            var labels = randint(0, 5, [32]);
+            var value = loss.call(scores, labels);
+            Assert.True(value.isfinite().item<bool>(), name);
+            value.backward();
+            // A small step against the gradient lowers the loss (hard-svm/noised are piecewise linear: still true for a small step).
+            using (no_grad())
+            {
+                var stepped = scores - 0.01 * scores.grad!;
+                manual_seed(0);
+                using var again = LossRegistry.Create(name, Context());
+                Assert.True(again.call(stepped, labels).item<float>() <= value.item<float>() + 1e-6f, name);
+            }
+        }
+    }
+
+    [Fact]
+    public void ImbalancedLossesTakeTheTrainingClassCounts()
+    {
+        // LDAM with margins from counts differs from LDAM with equal counts on the same scores.
+        using var scope = NewDisposeScope();
+        var scores = randn(16, 5);
+        var labels = arange(16) % 5;
+        using var skewed = LossRegistry.Create("ldam", Context(counts: [500, 100, 20, 5, 1]));
+        using var flat = LossRegistry.Create("ldam", Context(counts: [10, 10, 10, 10, 10]));
+        Assert.NotEqual(skewed.call(scores, labels).item<float>(), flat.call(scores, labels).item<float>());
+    }
+
+    [Theory]
+    [InlineData("smooth-svm", 4, true)]
+    [InlineData("smooth-svm", 5, false)]
+    [InlineData("noised", 3, true)]
+    [InlineData("noised", 4, false)]
+    [InlineData("imbalanced-noised", 4, false)]
+    [InlineData("ce", 0, false)]
+    public void KRangeDependsOnTheLoss(string name, int k, bool ok)
+    {
+        if (ok) LossRegistry.Validate(name, k, 5);
+        else Assert.Contains("--k", Assert.Throws<UsageException>(() => LossRegistry.Validate(name, k, 5)).Message);
+    }
+
+    [Fact]
+    public void UnknownLossNamesTheKnownOnes()
+    {
+        var e = Assert.Throws<UsageException>(() => LossRegistry.Create("svm", Context()));
+        Assert.Contains("smooth-svm", e.Message);
+        Assert.Contains("ldam", e.Message);
+    }
+}
