@@ -5,7 +5,16 @@ namespace TopKLoss.Cli.Data;
 /// never waits: while batch b is consumed, batches b+1 … b+Prefetch are being loaded (image folders
 /// additionally decode the samples of one batch in parallel). The window is bounded, so memory is too.
 /// Deterministic: the order of epoch e and the augmentation of each batch depend only on
-/// (seed, e, batch index), never on thread timing, so a resumed run sees the same batches.
+/// (seed, e, batch index), never on thread timing, so a resumed run sees the same batches, and
+/// <c>prefetch: 0</c> (load on the calling thread) yields exactly the same batches as prefetching.
+/// <para>
+/// Caution with TorchSharp 0.107: it converts doubles to native Scalars without keeping them alive
+/// across the native call (e.g. inside SGD.step), so a garbage collection started by another
+/// thread's allocation (background loading allocates) can free a Scalar that libtorch is reading.
+/// The CLI's trainer therefore loads on its own thread (<c>prefetch: 0</c>, or <see cref="Order"/>
+/// + <see cref="Load"/>); image folders still decode the samples of each batch in parallel, while the
+/// training thread waits in managed code, which is safe.
+/// </para>
 /// </summary>
 public sealed class BatchLoader
 {
@@ -17,13 +26,13 @@ public sealed class BatchLoader
     /// <param name="shuffle">A new seeded permutation every epoch (training); else dataset order (evaluation).</param>
     /// <param name="augment">Random crop (padding 4) + horizontal flip for images (training).</param>
     /// <param name="seed">Seed of the permutations and augmentations.</param>
-    /// <param name="prefetch">Batches prepared ahead (≥ 1).</param>
+    /// <param name="prefetch">Batches prepared ahead on background threads; 0 loads each batch on the calling thread when it is asked for.</param>
     /// <param name="dropLast">Skip a last, incomplete batch.</param>
     public BatchLoader(IDataset dataset, int batchSize, bool shuffle, bool augment, int seed, int prefetch = 4, bool dropLast = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be ≥ 1.");
-        if (prefetch < 1) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "prefetch must be ≥ 1.");
+        if (prefetch < 0) throw new ArgumentOutOfRangeException(nameof(prefetch), prefetch, "prefetch must be ≥ 0 (0: no background loading).");
         _dataset = dataset;
         _sampleSize = dataset.SampleShape.Aggregate(1, (a, b) => a * b);
         BatchSize = batchSize;
@@ -56,6 +65,11 @@ public sealed class BatchLoader
     {
         var order = Order(epoch);
         int count = BatchCount;
+        if (Prefetch == 0)
+        {
+            for (int b = 0; b < count; b++) yield return Load(order, epoch, b);
+            yield break;
+        }
         var window = new Queue<Task<Batch>>();
         int next = 0;
         for (int b = 0; b < count; b++)

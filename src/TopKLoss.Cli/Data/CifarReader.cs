@@ -55,7 +55,13 @@ public static class CifarReader
     public static Records Concat(IReadOnlyList<Records> parts)
     {
         if (parts.Count == 1) return parts[0];
-        var pixels = parts.SelectMany(p => p.Pixels).ToArray();
+        var pixels = new byte[parts.Sum(p => (long)p.Pixels.Length)];
+        long offset = 0;
+        foreach (var part in parts)
+        {
+            Buffer.BlockCopy(part.Pixels, 0, pixels, (int)offset, part.Pixels.Length);
+            offset += part.Pixels.Length;
+        }
         var labels = parts.SelectMany(p => p.Labels).ToArray();
         var coarse = parts[0].CoarseLabels is null ? null : parts.SelectMany(p => p.CoarseLabels!).ToArray();
         return new Records(pixels, labels, coarse);

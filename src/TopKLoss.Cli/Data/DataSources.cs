@@ -114,6 +114,9 @@ public static class DataSources
                 ? TrainingSplits.BalancedCounts(n, classCount)[0]
                 : TrainingSplits.IndicesByClass(trainPool.Labels, classCount).Min(c => c.Length);
             perClass = TrainingSplits.LongTailCounts(nMax, classCount, rho);
+            if (perClass[^1] < 1)
+                throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                    $"--long-tail {rho} leaves the tail class with no training image (n_max = {nMax} per class); use a ratio ≤ {nMax}"));
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"long tail ρ = {rho}: n_max = {nMax}, n_min = {perClass[^1]}, {perClass.Sum()} training samples"));
         }
         else if (options.TrainSize is { } n)

@@ -21,7 +21,10 @@ public static class FolderSource
     public static SourceData Open(string spec, string directory, DataOptions options)
     {
         DataFiles.RequireDirectory(spec, directory);
-        var release = PlantNetMetadata.Detect(directory);
+        // DIR may be the release folder or its images/ sub-folder (metadata one level up).
+        var release = PlantNetMetadata.Detect(directory)
+            ?? (Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) == "images" && Directory.GetParent(Path.TrimEndingDirectorySeparator(directory)) is { } parent
+                ? PlantNetMetadata.Detect(parent.FullName) : null);
         string root = Directory.Exists(Path.Combine(directory, "images")) ? Path.Combine(directory, "images") : directory;
         string? Sub(params string[] names) => names.Select(n => Path.Combine(root, n)).FirstOrDefault(Directory.Exists);
         string? trainDir = Sub("train"), valDir = Sub("val", "valid", "validation"), testDir = Sub("test");

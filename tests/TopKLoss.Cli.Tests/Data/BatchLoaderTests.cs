@@ -48,6 +48,7 @@ public class BatchLoaderTests
         float[] Run(int prefetch) => new BatchLoader(train, 7, true, augment: true, seed: 9, prefetch: prefetch).Epoch(1).SelectMany(b => b.Inputs).ToArray();
         var reference = Run(1);
         Assert.Equal(reference, Run(6));
+        Assert.Equal(reference, Run(0)); // synchronous: same batches
         var plain = new BatchLoader(train, 7, true, augment: false, seed: 9).Epoch(1).SelectMany(b => b.Inputs).ToArray();
         Assert.NotEqual(reference, plain);
     }
@@ -108,6 +109,6 @@ public class BatchLoaderTests
     public void BadArguments_Throw()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(Small(), 0, false, false, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(Small(), 4, false, false, 0, prefetch: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchLoader(Small(), 4, false, false, 0, prefetch: -1));
     }
 }

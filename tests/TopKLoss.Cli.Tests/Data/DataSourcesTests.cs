@@ -143,6 +143,7 @@ public class DataSourcesTests
         Bad(new DataOptions { TrainSize = 0 }, "--train-size must be ≥ 1");
         Bad(new DataOptions { TrainSize = 10_000 }, "--train-size 10000 exceeds the 900 training samples");
         Bad(new DataOptions { LongTail = 0.5 }, "--long-tail must be a finite ratio ≥ 1");
+        Bad(new DataOptions { LongTail = 46 }, "--long-tail 46 leaves the tail class with no training image (n_max = 45 per class); use a ratio ≤ 45");
         Bad(new DataOptions { ValidationSize = -1 }, "--validation-size must be ≥ 0");
         Bad(new DataOptions { ValidationSize = 1000 }, "--validation-size must be in [0, 1000)");
         Bad(new DataOptions { Noise = 0.1, NoiseGroups = "/nonexistent/g.txt" }, "--noise-groups /nonexistent/g.txt: neither published, coarse nor an existing groups file");

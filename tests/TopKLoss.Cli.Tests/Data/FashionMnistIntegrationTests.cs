@@ -40,3 +40,16 @@ public class FashionMnistIntegrationTests
         Assert.InRange(mean, -0.15, 0.15);
     }
 }
+
+public class FactWhenFashionMnistAttributeTests
+{
+    [Fact]
+    public void SkipsExactlyWhenTheDatasetIsAbsent()
+    {
+        var attribute = new FactWhenFashionMnistAttribute();
+        if (Directory.Exists(FactWhenFashionMnistAttribute.Directory))
+            Assert.Null(attribute.Skip);
+        else
+            Assert.Contains("apt-get install dataset-fashion-mnist", attribute.Skip);
+    }
+}

@@ -47,6 +47,33 @@ public class FolderSourceTests
     }
 
     [Fact]
+    public void GrayscaleAndLargeImages_BecomeThreeChannels_AtImageSize()
+    {
+        using var dir = new TempDirectory();
+        using (var gray = new SKBitmap(new SKImageInfo(30, 40, SKColorType.Gray8, SKAlphaType.Opaque)))
+        {
+            gray.Erase(new SKColor(90, 90, 90));
+            using var image = SKImage.FromBitmap(gray);
+            using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+            Directory.CreateDirectory(Path.Combine(dir.Path, "train", "a"));
+            File.WriteAllBytes(Path.Combine(dir.Path, "train", "a", "gray.png"), png.ToArray());
+        }
+        // 1600×1200 JPEG: decoded at a reduced scale, still a solid color.
+        DataWriters.Image(Path.Combine(dir.Path, "train", "b", "big.jpg"), 1600, 1200, Colors[2], SKEncodedImageFormat.Jpeg);
+        DataWriters.Image(Path.Combine(dir.Path, "test", "a", "t.png"), 4, 4, Colors[0]);
+        var train = FolderSource.Open("folder:x", dir.Path, new DataOptions { ImageSize = 16 }).Train;
+        var x = new float[2 * 3 * 256];
+        train.Load([0, 1], x, false, new Random(0));
+        for (int ch = 0; ch < 3; ch++)
+            for (int p = 0; p < 256; p++)
+            {
+                Assert.Equal(Normalized(ch, 90), x[ch * 256 + p], 2);
+                byte[] rgb = [Colors[2].Red, Colors[2].Green, Colors[2].Blue];
+                Assert.Equal(Normalized(ch, rgb[ch]), x[768 + ch * 256 + p], 0.1);
+            }
+    }
+
+    [Fact]
     public void FlatTree_CarvesTest_TrainTestOnly_CarvesValidation()
     {
         using var dir = new TempDirectory();
@@ -143,6 +170,11 @@ public class FolderSourceTests
         Assert.Contains(bundle.Notes, n => n.Contains("2 species folders found, the release has 1,081"));
         Assert.Equal(["Lactuca virosa L.", "Pelargonium capitatum (L.) L'Hér."], bundle.Train.ClassNames);
         Assert.Equal(2, bundle.Validation.Count); // shipped val split used as is
+
+        // Pointing at images/ finds the metadata one level up.
+        var inner = DataSources.Open("folder:" + Path.Combine(dir.Path, "images"), new DataOptions { ImageSize = 8 });
+        Assert.Contains(inner.Notes, n => n == "Pl@ntNet-300K v1.1 (1,081 species, JSON metadata)");
+        Assert.Equal("Lactuca virosa L.", inner.Train.ClassNames[0]);
     }
 
     [Fact]
