@@ -14,12 +14,13 @@ public static class Program
     public static void Main(string[] args)
     {
         TopKLoss.Native.NativeBackend.EnsureLoaded();
-        var job = Job.Default.WithWarmupCount(3).WithIterationCount(15).WithLaunchCount(1);
+        var job = Job.Default.WithWarmupCount(3).WithIterationCount(15).WithLaunchCount(1).WithUnrollFactor(1);
         var config = DefaultConfig.Instance
             .AddJob(job)
             .AddColumn(StatisticColumn.Median)
             .WithOptions(ConfigOptions.JoinSummary)
             .HideColumns("Error", "StdDev", "RatioSD");
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        ScalingPlots.Write(summaries, Path.Combine("BenchmarkDotNet.Artifacts", "scaling"));
     }
 }

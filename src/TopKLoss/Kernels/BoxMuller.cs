@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TopKLoss.Kernels;
 
@@ -54,6 +55,34 @@ internal static class BoxMuller
         Interleave(Clamp(r0 * c1), Clamp(r0 * s1), Clamp(r2 * c3), Clamp(r2 * s3), output);
     }
 
+    /// <summary>
+    /// Eight independent pairs: lane i gives (r·cos θ, r·sin θ) of radius word radiusWords[i] and
+    /// angle word angleWords[i] — lane for lane the same arithmetic as <see cref="Normals8(Vector256{uint}, Vector256{uint}, Vector256{uint}, Vector256{uint}, Span{float})"/>,
+    /// so a pair computed here equals the same pair computed inside a block.
+    /// </summary>
+    public static void Pairs8(Vector256<uint> radiusWords, Vector256<uint> angleWords, Span<float> cos, Span<float> sin)
+    {
+        var r = Radius(radiusWords);
+        var (s, c) = Vector256.SinCos(Angle(angleWords));
+        Clamp(r * c).CopyTo(cos);
+        Clamp(r * s).CopyTo(sin);
+    }
+
+    /// <summary>As the float overload, in double arithmetic.</summary>
+    public static void Pairs8(Vector256<uint> radiusWords, Vector256<uint> angleWords, Span<double> cos, Span<double> sin)
+    {
+        Pairs4(radiusWords.GetLower(), angleWords.GetLower(), cos, sin);
+        Pairs4(radiusWords.GetUpper(), angleWords.GetUpper(), cos[4..], sin[4..]);
+    }
+
+    private static void Pairs4(Vector128<uint> radiusWords, Vector128<uint> angleWords, Span<double> cos, Span<double> sin)
+    {
+        var r = Radius(ToDouble(radiusWords >> 1));
+        var (s, c) = Vector256.SinCos(ToDouble(angleWords >> 8) * TwoPiOver2Pow24);
+        Clamp(r * c).CopyTo(cos);
+        Clamp(r * s).CopyTo(sin);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Radius(Vector256<uint> w)
     {
@@ -82,10 +111,40 @@ internal static class BoxMuller
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> Clamp<T>(Vector256<T> z) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Vector256.Min(Vector256.Max(z, Vector256.Create(-T.CreateTruncating(Bound))), Vector256.Create(T.CreateTruncating(Bound)));
+        Vector256.MinNative(Vector256.MaxNative(z, Vector256.Create(-T.CreateTruncating(Bound))), Vector256.Create(T.CreateTruncating(Bound)));
 
-    /// <summary>Lane i of (z0, z1, z2, z3) → output[4i .. 4i+3].</summary>
-    private static void Interleave<T>(Vector256<T> z0, Vector256<T> z1, Vector256<T> z2, Vector256<T> z3, Span<T> output)
+    /// <summary>Lane i of (z0, z1, z2, z3) → output[4i .. 4i+3]: a 4×8 transpose by unpacks and lane permutes.</summary>
+    private static void Interleave(Vector256<float> z0, Vector256<float> z1, Vector256<float> z2, Vector256<float> z3, Span<float> output)
+    {
+        if (!Avx.IsSupported) { InterleaveScalar(z0, z1, z2, z3, output); return; }
+        var t0 = Avx.UnpackLow(z0, z1).AsDouble();   // z0_0 z1_0 z0_1 z1_1 | z0_4 z1_4 z0_5 z1_5
+        var t1 = Avx.UnpackHigh(z0, z1).AsDouble();  // blocks 2, 3 | 6, 7
+        var t2 = Avx.UnpackLow(z2, z3).AsDouble();
+        var t3 = Avx.UnpackHigh(z2, z3).AsDouble();
+        var b04 = Avx.UnpackLow(t0, t2).AsSingle();  // block 0 | block 4
+        var b15 = Avx.UnpackHigh(t0, t2).AsSingle();
+        var b26 = Avx.UnpackLow(t1, t3).AsSingle();
+        var b37 = Avx.UnpackHigh(t1, t3).AsSingle();
+        Avx.Permute2x128(b04, b15, 0x20).CopyTo(output);
+        Avx.Permute2x128(b26, b37, 0x20).CopyTo(output[8..]);
+        Avx.Permute2x128(b04, b15, 0x31).CopyTo(output[16..]);
+        Avx.Permute2x128(b26, b37, 0x31).CopyTo(output[24..]);
+    }
+
+    private static void Interleave(Vector256<double> z0, Vector256<double> z1, Vector256<double> z2, Vector256<double> z3, Span<double> output)
+    {
+        if (!Avx.IsSupported) { InterleaveScalar(z0, z1, z2, z3, output); return; }
+        var t0 = Avx.UnpackLow(z0, z1);   // z0_0 z1_0 | z0_2 z1_2
+        var t1 = Avx.UnpackHigh(z0, z1);  // z0_1 z1_1 | z0_3 z1_3
+        var t2 = Avx.UnpackLow(z2, z3);
+        var t3 = Avx.UnpackHigh(z2, z3);
+        Avx.Permute2x128(t0, t2, 0x20).CopyTo(output);
+        Avx.Permute2x128(t1, t3, 0x20).CopyTo(output[4..]);
+        Avx.Permute2x128(t0, t2, 0x31).CopyTo(output[8..]);
+        Avx.Permute2x128(t1, t3, 0x31).CopyTo(output[12..]);
+    }
+
+    private static void InterleaveScalar<T>(Vector256<T> z0, Vector256<T> z1, Vector256<T> z2, Vector256<T> z3, Span<T> output)
         where T : unmanaged
     {
         for (int i = 0; i < Vector256<T>.Count; i++)

@@ -13,6 +13,7 @@ internal interface ILanes<V> where V : struct
     static abstract V Broadcast(double value);
     /// <summary>a·b + addend, fused.</summary>
     static abstract V Fma(V a, V b, V addend);
+    static abstract V Add(V a, V b);
     static abstract V Multiply(V a, V b);
     static abstract V Subtract(V a, V b);
     /// <summary>exp per lane (≤ 2 ulp; 0 below the underflow threshold).</summary>
@@ -24,6 +25,7 @@ internal readonly struct Lanes256 : ILanes<Vector256<double>>
     public static int Count => Vector256<double>.Count;
     public static Vector256<double> Broadcast(double value) => Vector256.Create(value);
     public static Vector256<double> Fma(Vector256<double> a, Vector256<double> b, Vector256<double> addend) => Vector256.FusedMultiplyAdd(a, b, addend);
+    public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
     public static Vector256<double> Multiply(Vector256<double> a, Vector256<double> b) => a * b;
     public static Vector256<double> Subtract(Vector256<double> a, Vector256<double> b) => a - b;
     public static Vector256<double> Exp(Vector256<double> v) => Vector256.Exp(v);
@@ -34,6 +36,7 @@ internal readonly struct Lanes512 : ILanes<Vector512<double>>
     public static int Count => Vector512<double>.Count;
     public static Vector512<double> Broadcast(double value) => Vector512.Create(value);
     public static Vector512<double> Fma(Vector512<double> a, Vector512<double> b, Vector512<double> addend) => Vector512.FusedMultiplyAdd(a, b, addend);
+    public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
     public static Vector512<double> Multiply(Vector512<double> a, Vector512<double> b) => a * b;
     public static Vector512<double> Subtract(Vector512<double> a, Vector512<double> b) => a - b;
     public static Vector512<double> Exp(Vector512<double> v) => Vector512.Exp(v);

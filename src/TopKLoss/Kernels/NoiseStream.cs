@@ -49,34 +49,60 @@ internal readonly struct NoiseStream
         return four[(int)(t % PerBlock)];
     }
 
-    private void Generate<T>(long row, ReadOnlySpan<long> list, long first, int count, Span<T> output) where T : unmanaged
+    /// <summary>
+    /// Philox words of the 8 blocks start .. start+7 of a block list (or, with an empty list, of the
+    /// range first .. first+count−1); lanes past count repeat the last block, or take the list's
+    /// entries past count where the caller padded it to a multiple of 8. Lane i of w0..w3 is block i.
+    /// </summary>
+    public void Group(long row, ReadOnlySpan<long> list, long first, int count, int start,
+        out Vector256<uint> w0, out Vector256<uint> w1, out Vector256<uint> w2, out Vector256<uint> w3)
     {
-        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
-            throw new NotSupportedException($"normals are float or double, not {typeof(T).Name}");
-        var rowLo = Vector256.Create((uint)row);
-        var rowHi = Vector256.Create((uint)((ulong)row >> 32));
-        Span<uint> lo = stackalloc uint[8], hi = stackalloc uint[8];
-        Span<T> partial = stackalloc T[8 * PerBlock];
-        for (int start = 0; start < count; start += 8)
+        int lanes = Math.Min(8, count - start);
+        ulong q0 = (ulong)(list.IsEmpty ? first + start : list[start]);
+        if (list.IsEmpty && lanes == 8 && (q0 >> 32) == ((q0 + 7) >> 32))
         {
-            int lanes = Math.Min(8, count - start);
+            w0 = Vector256.Create((uint)q0) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7); // consecutive, no carry
+            w1 = Vector256.Create((uint)(q0 >> 32));
+        }
+        else if (!list.IsEmpty && start + 8 <= list.Length) // a list padded by the caller: load and split the words
+        {
+            var a = Vector256.Create<ulong>(MemoryMarshal.Cast<long, ulong>(list.Slice(start, 4)));
+            var b = Vector256.Create<ulong>(MemoryMarshal.Cast<long, ulong>(list.Slice(start + 4, 4)));
+            w0 = Vector256.Narrow(a, b);
+            w1 = Vector256.Narrow(a >> 32, b >> 32);
+        }
+        else
+        {
+            Span<uint> lo = stackalloc uint[8], hi = stackalloc uint[8];
             for (int lane = 0; lane < 8; lane++)
             {
-                int i = start + Math.Min(lane, lanes - 1); // pad by repeating the last block
+                int i = start + Math.Min(lane, lanes - 1);
                 ulong q = (ulong)(list.IsEmpty ? first + i : list[i]);
                 lo[lane] = (uint)q;
                 hi[lane] = (uint)(q >> 32);
             }
-            var c0 = Vector256.Create<uint>(lo);
-            var c1 = Vector256.Create<uint>(hi);
-            var c2 = rowLo;
-            var c3 = rowHi;
-            Philox.Block8(ref c0, ref c1, ref c2, ref c3, k0, k1);
+            w0 = Vector256.Create<uint>(lo);
+            w1 = Vector256.Create<uint>(hi);
+        }
+        w2 = Vector256.Create((uint)row);
+        w3 = Vector256.Create((uint)((ulong)row >> 32));
+        Philox.Block8(ref w0, ref w1, ref w2, ref w3, k0, k1);
+    }
+
+    private void Generate<T>(long row, ReadOnlySpan<long> list, long first, int count, Span<T> output) where T : unmanaged
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new NotSupportedException($"normals are float or double, not {typeof(T).Name}");
+        Span<T> partial = stackalloc T[8 * PerBlock];
+        for (int start = 0; start < count; start += 8)
+        {
+            int lanes = Math.Min(8, count - start);
+            Group(row, list, first, count, start, out var w0, out var w1, out var w2, out var w3);
             var destination = lanes == 8 ? output.Slice(start * PerBlock, 8 * PerBlock) : partial;
             if (typeof(T) == typeof(float))
-                BoxMuller.Normals8(c0, c1, c2, c3, MemoryMarshal.Cast<T, float>(destination));
+                BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, float>(destination));
             else
-                BoxMuller.Normals8(c0, c1, c2, c3, MemoryMarshal.Cast<T, double>(destination));
+                BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, double>(destination));
             if (lanes < 8) partial[..(lanes * PerBlock)].CopyTo(output[(start * PerBlock)..]);
         }
     }

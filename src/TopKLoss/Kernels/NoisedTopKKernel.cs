@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -70,11 +72,28 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
     }
 }
 
-/// <summary>The per-row work of <see cref="NoisedTopKKernel"/> in the storage type T.</summary>
+/// <summary>
+/// The per-row work of <see cref="NoisedTopKKernel"/> in the storage type T. For k ≤
+/// <see cref="Selection.BufferLimit"/> a row takes two passes, both exact:
+/// <list type="number">
+/// <item>the 2k + 16 largest x_j get all their normals drawn and fill each sample's k-buffer; the
+/// buffer's last entry T_s can only rise later, so T = min_s T_s bounds every final k-th from below;</item>
+/// <item>every other column j is skipped outright if x_j + εR &lt; T (R = <see cref="BoxMuller.Bound"/>);
+/// otherwise its Philox words are drawn, and a Box–Muller pair whose radius r = √(−2 ln u) is
+/// certainly below d_j = (T − x_j)/ε (minus rounding margins) cannot lift either of its normals to T:
+/// the test is u &gt; exp(−d_j²/2), one integer comparison on the raw word. Only groups of 8 blocks
+/// with some pair passing the test get log, sqrt and sincos.</item>
+/// </list>
+/// Skipped normals are stored as −∞ (they are certified below every sample's k-th, so they would
+/// never enter a buffer); nothing else differs from drawing everything.
+/// </summary>
 internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Candidates per noise chunk: their normals (≤ 128·(B/4 + 2) blocks) stay in L1.</summary>
     private const int Chunk = 128;
+
+    /// <summary>Relative size of one rounding of the storage type, doubled: the margin of the skip test.</summary>
+    private static readonly double RoundingSlack = Math.ScaleB(1.0, typeof(T) == typeof(float) ? -21 : -50);
 
     public static void Run(nint xPtr, long batch, int n, int k, T epsilon, int samples, NoiseStream noise,
         double[] values, int[] indices, bool[] nanRows)
@@ -87,7 +106,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
                 var x = new ReadOnlySpan<T>((T*)xPtr + r * n, n);
                 var rowIndices = indices.AsSpan((int)(r * samples), samples);
                 if (HasNaN(x)) { values[r] = double.NaN; nanRows[r] = true; rowIndices.Clear(); continue; }
-                values[r] = Row(x, r, k, epsilon, samples, noise, scratch, rowIndices);
+                values[r] = epsilon == T.Zero ? Hard(x, k, scratch, rowIndices) : Row(x, r, k, epsilon, samples, noise, scratch, rowIndices);
             }
         });
     }
@@ -95,32 +114,77 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     private sealed class Scratch(int n, int k, int samples)
     {
         public readonly bool UseBuffer = k <= Selection.BufferLimit;
+        public readonly int FirstPass = Math.Min(n, 2 * k + 16);
         public readonly int[] Candidates = new int[n];
-        public readonly long[] Blocks = new long[Chunk * ((samples + 3) / 4 + 2)];
+        public readonly bool[] InFirstPass = new bool[n];
+        public readonly T[] FirstValues = new T[Math.Min(n, 2 * k + 16)];
+        public readonly int[] FirstColumns = new int[Math.Min(n, 2 * k + 16)];
+        public readonly long[] Blocks = new long[BlocksPerChunk(samples)];
+        public readonly int[] BlockLimit = new int[BlocksPerChunk(samples)];
         public readonly int[] FirstBlock = new int[Chunk];
-        public readonly T[] Normals = new T[Chunk * ((samples + 3) / 4 + 2) * NoiseStream.PerBlock];
+        public readonly bool[] Live = new bool[BlocksPerChunk(samples)];
+        public readonly PendingPairs Pending = new();
+        public readonly T[] Normals = new T[BlocksPerChunk(samples) * NoiseStream.PerBlock];
         public readonly T[] TopValues = new T[samples * k];
         public readonly int[] TopIndices = new int[samples * k];
         public readonly int[] Counts = new int[samples];
         public readonly T[] Thresholds = new T[samples];
+        public readonly int[] ThresholdIndices = new int[samples];
         // Large k only: every candidate's perturbed value per sample, and a sort permutation.
         public readonly T[] Perturbed = k <= Selection.BufferLimit ? [] : new T[(long)samples * n];
         public readonly int[] Permutation = k <= Selection.BufferLimit ? [] : new int[n];
+
+        private static int BlocksPerChunk(int samples) => Chunk * ((samples + 3) / 4 + 2) + 8;
+    }
+
+    /// <summary>ε = 0: x + 0·z = x, so every sample picks the hard k-th largest (no noise drawn).</summary>
+    private static double Hard(ReadOnlySpan<T> x, int k, Scratch s, Span<int> rowIndices)
+    {
+        var values = s.FirstValues.Length >= k ? s.FirstValues.AsSpan(0, k) : new T[k];
+        var indices = s.Candidates.AsSpan(0, k);
+        int count = 0;
+        for (int j = 0; j < x.Length; j++) Selection.Offer(values, indices, ref count, x[j], j);
+        rowIndices.Fill(indices[k - 1]);
+        return double.CreateTruncating(values[k - 1]);
     }
 
     /// <summary>Mean over samples of the k-th largest of x + ε·z; records each sample's index.</summary>
     private static double Row(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
         Scratch s, Span<int> rowIndices)
     {
-        int m = Candidates(x, k, epsilon, s);
         s.Counts.AsSpan().Clear();
         s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
-        for (int c0 = 0; c0 < m; c0 += Chunk)
+        int m;
+        if (s.UseBuffer)
         {
-            int c1 = Math.Min(m, c0 + Chunk);
-            DrawChunk(row, samples, s, c0, c1, noise);
-            if (s.UseBuffer) OfferChunk(x, k, epsilon, samples, s, c0, c1);
-            else StoreChunk(x, epsilon, samples, m, s, c0, c1);
+            m = FirstPassCandidates(x, s);
+            for (int c0 = 0; c0 < m; c0 += Chunk)
+            {
+                int c1 = Math.Min(m, c0 + Chunk);
+                DrawChunk(x, row, samples, s, c0, c1, noise, T.NegativeInfinity, epsilon);
+                OfferChunk(x, k, epsilon, samples, s, c0, c1);
+            }
+            T floor = T.PositiveInfinity;
+            foreach (T t in s.Thresholds) floor = T.Min(floor, t);
+            m = SecondPassCandidates(x, epsilon, floor, s);
+            for (int c0 = 0; c0 < m; c0 += Chunk)
+            {
+                int c1 = Math.Min(m, c0 + Chunk);
+                DrawChunk(x, row, samples, s, c0, c1, noise, floor, epsilon);
+                OfferChunk(x, k, epsilon, samples, s, c0, c1);
+            }
+            foreach (int j in s.FirstColumns) s.InFirstPass[j] = false;
+        }
+        else
+        {
+            m = x.Length;
+            for (int j = 0; j < m; j++) s.Candidates[j] = j;
+            for (int c0 = 0; c0 < m; c0 += Chunk)
+            {
+                int c1 = Math.Min(m, c0 + Chunk);
+                DrawChunk(x, row, samples, s, c0, c1, noise, T.NegativeInfinity, epsilon);
+                StoreChunk(x, epsilon, samples, m, s, c0, c1);
+            }
         }
         double sum = 0;
         for (int q = 0; q < samples; q++)
@@ -134,58 +198,154 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         return sum / samples;
     }
 
-    /// <summary>Columns that some draw could lift into a top k (all of them for large k); returns their count.</summary>
-    private static int Candidates(ReadOnlySpan<T> x, int k, T epsilon, Scratch s)
+    /// <summary>The FirstPass largest x_j (value-descending, index-ascending) → candidates, ascending.</summary>
+    private static int FirstPassCandidates(ReadOnlySpan<T> x, Scratch s)
     {
-        int n = x.Length, m = 0;
-        if (!s.UseBuffer)
-        {
-            for (int j = 0; j < n; j++) s.Candidates[j] = j;
-            return n;
-        }
-        T kth = Selection.KthLargest(x, s.TopValues.AsSpan(0, k), s.TopIndices.AsSpan(0, k));
-        T reach = epsilon * T.CreateTruncating(BoxMuller.Bound);
-        T lower = kth - reach;
-        for (int j = 0; j < n; j++)
-            if (!(x[j] + reach < lower)) s.Candidates[m++] = j;
+        int m = s.FirstPass, count = 0;
+        var columns = s.FirstColumns.AsSpan();
+        for (int j = 0; j < x.Length; j++) Selection.Offer(s.FirstValues.AsSpan(), columns, ref count, x[j], j);
+        columns.Sort();
+        columns.CopyTo(s.Candidates);
+        foreach (int j in columns) s.InFirstPass[j] = true;
         return m;
     }
 
-    /// <summary>Generates the normals of candidates c0..c1−1: the blocks their flat indices t = j·B + s fall in.</summary>
-    private static void DrawChunk(long row, int samples, Scratch s, int c0, int c1, NoiseStream noise)
+    /// <summary>Columns outside the first pass that some draw could lift to the floor: x_j + εR ≥ floor.</summary>
+    private static int SecondPassCandidates(ReadOnlySpan<T> x, T epsilon, T floor, Scratch s)
     {
+        T reach = epsilon * T.CreateTruncating(BoxMuller.Bound);
+        int m = 0;
+        for (int j = 0; j < x.Length; j++)
+            if (!(x[j] + reach < floor) && !s.InFirstPass[j]) s.Candidates[m++] = j;
+        return m;
+    }
+
+    /// <summary>
+    /// Normals of candidates c0..c1−1 (the blocks their flat indices t = j·B + s fall in) into
+    /// s.Normals; with a finite floor, groups of 8 blocks whose every Box–Muller pair is certified
+    /// unable to reach it are left as −∞ without log, sqrt or sincos.
+    /// </summary>
+    private static void DrawChunk(ReadOnlySpan<T> x, long row, int samples, Scratch s, int c0, int c1, NoiseStream noise,
+        T floor, T epsilon)
+    {
+        bool skipping = T.IsFinite(floor);
         int count = 0;
         long last = -1;
         for (int i = c0; i < c1; i++)
         {
-            long t0 = (long)s.Candidates[i] * samples;
+            int j = s.Candidates[i];
+            long t0 = (long)j * samples;
             long q0 = t0 >> 2, q1 = (t0 + samples - 1) >> 2;
             s.FirstBlock[i - c0] = q0 == last ? count - 1 : count;
-            for (long q = Math.Max(q0, last + 1); q <= q1; q++) s.Blocks[count++] = q;
+            int limit = skipping ? Limit(double.CreateTruncating(x[j]), double.CreateTruncating(floor), double.CreateTruncating(epsilon)) : int.MaxValue;
+            if (q0 == last) s.BlockLimit[count - 1] = Math.Max(s.BlockLimit[count - 1], limit);
+            for (long q = Math.Max(q0, last + 1); q <= q1; q++)
+            {
+                s.BlockLimit[count] = limit;
+                s.Blocks[count++] = q;
+            }
             last = q1;
         }
-        var blocks = s.Blocks.AsSpan(0, count);
-        var normals = s.Normals.AsSpan(0, count * NoiseStream.PerBlock);
-        if (blocks[^1] - blocks[0] == count - 1) noise.FillRange(row, blocks[0], count, normals);
-        else noise.Fill(row, blocks, normals);
+        int padded = (count + 7) / 8 * 8;
+        for (int g = count; g < padded; g++) { s.BlockLimit[g] = -1; s.Blocks[g] = s.Blocks[count - 1]; }
+        bool contiguous = s.Blocks[count - 1] - s.Blocks[0] == count - 1;
+        var list = contiguous ? ReadOnlySpan<long>.Empty : s.Blocks.AsSpan(0, padded);
+        long first = s.Blocks[0];
+        for (int start = 0; start < count; start += 8)
+        {
+            noise.Group(row, list, first, count, start, out var w0, out var w1, out var w2, out var w3);
+            var destination = s.Normals.AsSpan(start * NoiseStream.PerBlock, 8 * NoiseStream.PerBlock);
+            if (!skipping)
+            {
+                s.Live.AsSpan(start, 8).Fill(true);
+                if (typeof(T) == typeof(float)) BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, float>(destination));
+                else BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, double>(destination));
+                continue;
+            }
+            // Only pairs whose radius might reach the floor get log, sqrt and sincos; the rest stay −∞.
+            var limit = Vector256.Create<int>(s.BlockLimit.AsSpan(start, 8));
+            uint first2 = Vector256.LessThanOrEqual((w0 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
+            uint last2 = Vector256.LessThanOrEqual((w2 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
+            destination.Fill(T.NegativeInfinity);
+            for (int lane = 0; lane < 8; lane++) s.Live[start + lane] = (((first2 | last2) >> lane) & 1) != 0;
+            for (; first2 != 0; first2 &= first2 - 1)
+            {
+                int lane = BitOperations.TrailingZeroCount(first2);
+                s.Pending.Push(w0.GetElement(lane), w1.GetElement(lane), (start + lane) * NoiseStream.PerBlock, s.Normals);
+            }
+            for (; last2 != 0; last2 &= last2 - 1)
+            {
+                int lane = BitOperations.TrailingZeroCount(last2);
+                s.Pending.Push(w2.GetElement(lane), w3.GetElement(lane), (start + lane) * NoiseStream.PerBlock + 2, s.Normals);
+            }
+        }
+        s.Pending.Flush(s.Normals);
+    }
+
+    /// <summary>Box–Muller pairs waiting to be transformed eight at a time, each with the slot of its cosine normal (sine at +1).</summary>
+    private sealed class PendingPairs
+    {
+        private readonly uint[] radius = new uint[8], angle = new uint[8];
+        private readonly int[] at = new int[8];
+        private readonly T[] cos = new T[8], sin = new T[8];
+        private int count;
+
+        public void Push(uint radiusWord, uint angleWord, int slot, T[] normals)
+        {
+            radius[count] = radiusWord;
+            angle[count] = angleWord;
+            at[count++] = slot;
+            if (count == 8) Flush(normals);
+        }
+
+        public void Flush(T[] normals)
+        {
+            if (count == 0) return;
+            for (int i = count; i < 8; i++) { radius[i] = radius[0]; angle[i] = angle[0]; }
+            var r = Vector256.Create<uint>(radius);
+            var a = Vector256.Create<uint>(angle);
+            if (typeof(T) == typeof(float)) BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, float>(cos.AsSpan()), MemoryMarshal.Cast<T, float>(sin.AsSpan()));
+            else BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, double>(cos.AsSpan()), MemoryMarshal.Cast<T, double>(sin.AsSpan()));
+            for (int i = 0; i < count; i++) { normals[at[i]] = cos[i]; normals[at[i] + 1] = sin[i]; }
+            count = 0;
+        }
+    }
+
+    /// <summary>
+    /// Largest raw half-word w >> 1 for which a pair's radius might reach d = (floor − x)/ε (shrunk
+    /// by rounding margins): r ≥ d ⇔ u ≤ exp(−d²/2), u = ((w >> 1) + ½)·2⁻³¹. int.MaxValue: always
+    /// needed; the margins (10⁻⁴ relative on d, two roundings of the sum, d ≥ ½) dwarf the float
+    /// error of log, sqrt and sincos, so a skipped normal is certainly below the floor.
+    /// </summary>
+    private static int Limit(double x, double floor, double epsilon)
+    {
+        double gap = floor - x - (Math.Abs(floor) + Math.Abs(x)) * RoundingSlack;
+        double d = gap / epsilon * (1 - 1e-4);
+        if (!(d >= 0.5)) return int.MaxValue;
+        double limit = Math.Ceiling(Math.Exp(-0.5 * d * d) * 2147483648.0);
+        return limit >= int.MaxValue ? int.MaxValue : (int)limit;
     }
 
     private static void OfferChunk(ReadOnlySpan<T> x, int k, T epsilon, int samples, Scratch s, int c0, int c1)
     {
         var thresholds = s.Thresholds;
+        var thresholdIndices = s.ThresholdIndices;
         var counts = s.Counts;
         for (int i = c0; i < c1; i++)
         {
             int j = s.Candidates[i];
+            int lane0 = (int)(((long)j * samples) & 3), block0 = s.FirstBlock[i - c0];
+            if (!s.Live.AsSpan(block0, ((lane0 + samples - 1) >> 2) + 1).Contains(true)) continue; // all −∞
             T xj = x[j];
-            var z = s.Normals.AsSpan(s.FirstBlock[i - c0] * NoiseStream.PerBlock + (int)(((long)j * samples) & 3), samples);
+            var z = s.Normals.AsSpan(block0 * NoiseStream.PerBlock + lane0, samples);
             for (int q = 0; q < samples; q++)
             {
                 T v = xj + epsilon * z[q];
-                if (!(v > thresholds[q]) && counts[q] == k) continue;
+                if (counts[q] == k && !Selection.Before(v, j, thresholds[q], thresholdIndices[q])) continue;
                 var topValues = s.TopValues.AsSpan(q * k, k);
-                Selection.Offer(topValues, s.TopIndices.AsSpan(q * k, k), ref counts[q], v, j);
-                if (counts[q] == k) thresholds[q] = topValues[k - 1];
+                var topIndices = s.TopIndices.AsSpan(q * k, k);
+                Selection.Offer(topValues, topIndices, ref counts[q], v, j);
+                if (counts[q] == k) { thresholds[q] = topValues[k - 1]; thresholdIndices[q] = topIndices[k - 1]; }
             }
         }
     }

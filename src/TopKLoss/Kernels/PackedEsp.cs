@@ -36,7 +36,18 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
         sigma.Fill(zero);
         sigma[0] = one;
         bool save = !checkpoints.IsEmpty;
-        for (int i = 0; i < n; i++)
+        // Two elements per step: σ_t += (a + b)·σ_{t−1} + a·b·σ_{t−2}. Half the dependent
+        // load-FMA-store rounds through sigma; every term stays a sum of positive products.
+        int i = 0;
+        for (; i + 1 < n; i += 2)
+        {
+            if (save && i % Block == 0) sigma[..K].CopyTo(checkpoints.Slice(i / Block * K, K));
+            V a = e[i], b = e[i + 1];
+            V sum = L.Add(a, b), product = L.Multiply(a, b);
+            for (int t = K; t >= 2; t--) sigma[t] = L.Fma(product, sigma[t - 2], L.Fma(sum, sigma[t - 1], sigma[t]));
+            sigma[1] = L.Add(sigma[1], sum);
+        }
+        if (i < n)
         {
             if (save && i % Block == 0) sigma[..K].CopyTo(checkpoints.Slice(i / Block * K, K));
             V ei = e[i];
@@ -70,9 +81,17 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
             {
                 var before = block.Slice(j * K, K);
                 V ei = e[start + j];
-                V slope = zero;
-                for (int t = 1; t <= K; t++) slope = L.Fma(adjoint[t], before[t - 1], slope);
-                for (int t = 1; t < K; t++) adjoint[t] = L.Fma(ei, adjoint[t + 1], adjoint[t]);
+                // Two accumulators: half the dependent FMA chain.
+                V slope = zero, slope2 = zero;
+                int t = 1;
+                for (; t < K; t += 2)
+                {
+                    slope = L.Fma(adjoint[t], before[t - 1], slope);
+                    slope2 = L.Fma(adjoint[t + 1], before[t], slope2);
+                }
+                if (t == K) slope = L.Fma(adjoint[t], before[t - 1], slope);
+                slope = L.Add(slope, slope2);
+                for (t = 1; t < K; t++) adjoint[t] = L.Fma(ei, adjoint[t + 1], adjoint[t]);
                 e[start + j] = L.Multiply(ei, slope);
             }
         }

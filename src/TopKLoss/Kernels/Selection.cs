@@ -15,9 +15,9 @@ internal static class Selection
     public const int BufferLimit = 64;
 
     /// <summary>
-    /// Offers (v, index) to a descending buffer (values, indices) holding <paramref name="count"/>
-    /// entries of at most values.Length. Offers must come in ascending index order: an entry
-    /// equal to one already held goes after it.
+    /// Offers (v, index) to a buffer (values, indices) holding <paramref name="count"/> entries of
+    /// at most values.Length, kept in value-descending, index-ascending order (offers may come in
+    /// any order; each index at most once).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Offer<T>(Span<T> values, Span<int> indices, ref int count, T v, int index) where T : IFloatingPointIeee754<T>
@@ -25,11 +25,11 @@ internal static class Selection
         int k = values.Length, at;
         if (count == k)
         {
-            if (!(v > values[k - 1])) return;
+            if (!Before(v, index, values[k - 1], indices[k - 1])) return;
             at = k - 1;
         }
         else at = count++;
-        while (at > 0 && v > values[at - 1])
+        while (at > 0 && Before(v, index, values[at - 1], indices[at - 1]))
         {
             values[at] = values[at - 1];
             indices[at] = indices[at - 1];
@@ -38,6 +38,10 @@ internal static class Selection
         values[at] = v;
         indices[at] = index;
     }
+
+    /// <summary>Whether (v, i) ranks before (w, j): larger value, or equal value and lower index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Before<T>(T v, int i, T w, int j) where T : IFloatingPointIeee754<T> => v > w || (v == w && i < j);
 
     /// <summary>The k-th largest value of a row without NaN (buffer of length k as scratch).</summary>
     public static T KthLargest<T>(ReadOnlySpan<T> row, Span<T> buffer, Span<int> indexBuffer) where T : IFloatingPointIeee754<T>
