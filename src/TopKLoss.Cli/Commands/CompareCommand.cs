@@ -92,14 +92,17 @@ public static class CompareCommand
         string header = string.Format(CultureInfo.InvariantCulture, "{0} · {1} · k={2} · noise p={3} ({4}) realized {5:P1} · {6} epochs · {7} seeds",
             t.DataSpec, t.Model, k, data.NominalNoise, t.Data.NoiseGroups, data.RealizedFlipRate, t.Epochs, plan.Seeds);
         AtomicFile.WriteText(Path.Combine(folder, "table.txt"), header + Environment.NewLine + table);
-        Plots.Bars(Path.Combine(folder, "bars.png"), header, plan.Losses, metrics, mean, std);
+        // Plot titles name the dataset without its folder, which would not fit.
+        string title = string.Format(CultureInfo.InvariantCulture, "{0} · {1} · k={2} · noise p={3} ({4}) · {5} seeds",
+            t.DataSpec.Split(':')[0], t.Model, k, data.NominalNoise, Path.GetFileName(t.Data.NoiseGroups), plan.Seeds);
+        Plots.Bars(Path.Combine(folder, "bars.png"), title, plan.Losses, metrics, mean, std);
         var curves = plan.Losses.ToDictionary(l => l, l =>
         {
             var h = results.Where(x => x.Loss == l).Select(x => x.Result.History).ToList();
             int epochs = h.Min(x => x.Count);
             return Enumerable.Range(0, epochs).Select(e => h.Average(x => x[e].ValidationTopK)).ToArray();
         });
-        Plots.CompareCurves(Path.Combine(folder, "curves.png"), header, curves, k);
+        Plots.CompareCurves(Path.Combine(folder, "curves.png"), title, curves, k);
         Json.Write(Path.Combine(folder, "results.json"), new
         {
             data = t.DataSpec,
