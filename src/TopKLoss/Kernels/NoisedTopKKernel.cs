@@ -13,11 +13,13 @@ namespace TopKLoss.Kernels;
 /// <see cref="NoiseStream"/>; backward adds grad_out[b]/B at the recorded index of each sample's
 /// k-th largest. Only the [batch, B] indices are kept between the passes, never a [batch, n, B]
 /// tensor. Arithmetic follows the tensor-ops formula in the input's dtype: p = x + (T)ε·z.
-/// <para>Exact pruning: every normal satisfies |z| ≤ R = <see cref="BoxMuller.Bound"/>, so every
-/// perturbed entry lies in [x_i − εR, x_i + εR] (rounding is monotone) and each sample's k-th largest
-/// is ≥ top_k(x) − εR. An entry with x_j + εR &lt; top_k(x) − εR can never reach a top k: its noise is
-/// not drawn at all. With trained logits and small ε (0.01 to 0.2 in the paper) this leaves a
-/// handful of candidates per row; with ε large against the score spread it prunes nothing.</para>
+/// <para>Exact pruning (see <see cref="NoisedRows{T}"/>): every normal satisfies |z| ≤ R =
+/// <see cref="BoxMuller.Bound"/> and rounding is monotone, so an entry that cannot reach a lower
+/// bound of every sample's k-th largest is never offered; its noise is skipped where the bound
+/// shows it (no normal at all when x_j + εR is below it; no log/sincos when the raw Philox word
+/// already caps the Box–Muller radius). The result is bit-for-bit what drawing everything gives.
+/// With trained logits and small ε (0.01 to 0.2 in the paper) most of a row is skipped; with ε
+/// large against the score spread (ε = 1 on unit-variance scores) Philox still runs for every entry.</para>
 /// Rows containing NaN give NaN and a NaN gradient row (as cross_entropy does).
 /// </summary>
 internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTopKKernel>
