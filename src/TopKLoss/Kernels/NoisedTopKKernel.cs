@@ -341,7 +341,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         double quarters = Math.Ceiling(-d * d * (2 / Math.Log(2))); // ⌈4·log₂U⌉ ≤ 0
         if (quarters < -4 * 40) return 0;
         int q = (int)quarters, whole = q >> 2; // floor division by 4
-        double limit = Math.Ceiling(Math.ScaleB(QuarterPowers[q - 4 * whole], 31 + whole));
+        double power = BitConverter.Int64BitsToDouble((long)(1023 + 31 + whole) << 52); // 2^(31 + whole), whole ≥ −40
+        double limit = QuarterPowers[q - 4 * whole] * power + 1; // + 1: the ceiling, conservatively
         return limit >= int.MaxValue ? int.MaxValue : (int)limit;
     }
 
@@ -356,7 +357,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         {
             int j = s.Candidates[i];
             int lane0 = (int)(((long)j * samples) & 3), block0 = s.FirstBlock[i - c0];
-            if (!s.Live.AsSpan(block0, ((lane0 + samples - 1) >> 2) + 1).Contains(true)) continue; // all −∞
+            if (!AnyLive(s.Live, block0, ((lane0 + samples - 1) >> 2) + 1)) continue; // all −∞
             T xj = x[j];
             var z = s.Normals.AsSpan(block0 * NoiseStream.PerBlock + lane0, samples);
             // Vector pre-test: a sample can only change its buffer if v ≥ its threshold (−∞ while not full).
@@ -368,6 +369,12 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             }
             for (int q = wide; q < samples; q++) Offer(s, k, q, xj + epsilon * z[q], j);
         }
+    }
+
+    private static bool AnyLive(bool[] live, int first, int count)
+    {
+        for (int b = first; b < first + count; b++) if (live[b]) return true;
+        return false;
     }
 
     /// <summary>Offers v (column j) to sample q's buffer and refreshes its threshold once the buffer is full.</summary>
