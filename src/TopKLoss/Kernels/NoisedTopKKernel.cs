@@ -140,6 +140,15 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         public readonly T[] Perturbed = k <= Selection.BufferLimit ? [] : new T[(long)samples * n];
         public readonly int[] Permutation = k <= Selection.BufferLimit ? [] : new int[n];
 
+        private T[] denseNormals = [];
+
+        /// <summary>A buffer of at least <paramref name="length"/> normals for <see cref="Dense"/>.</summary>
+        public Span<T> DenseNormals(int length)
+        {
+            if (denseNormals.Length < length) denseNormals = new T[length];
+            return denseNormals.AsSpan(0, length);
+        }
+
         private static int BlocksPerChunk(int samples) => Chunk * ((samples + 3) / 4 + 2) + 8;
     }
 
@@ -162,6 +171,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         s.Counts.AsSpan().Clear();
         s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
         int m;
+        if (s.UseBuffer && PruningIsHopeless(x, k, epsilon))
+            return Dense(x, row, k, epsilon, samples, noise, s, rowIndices);
         if (s.UseBuffer)
         {
             m = FirstPassCandidates(x, s);
@@ -201,6 +212,69 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
                 : Selection.KthBySort(s.Perturbed, q * m, s.Candidates, m, k, s.Permutation);
             sum += double.CreateTruncating(value);
             rowIndices[q] = index;
+        }
+        return sum / samples;
+    }
+
+    /// <summary>
+    /// Whether pruning would keep most columns anyway: a column can only matter if x_j + εR reaches
+    /// the floor, which is at least x_(k) − εR (R the bound of |z|). When over three quarters of
+    /// the row lies within 2εR of the k-th largest (noise as wide as the scores' spread), the
+    /// bookkeeping costs more than it saves and <see cref="Dense"/> is faster. Either way the
+    /// result is the same.
+    /// </summary>
+    private static bool PruningIsHopeless(ReadOnlySpan<T> x, int k, T epsilon)
+    {
+        if (x.Length < 64) return false;
+        T kth = KthLargest(x, k);
+        T reach = kth - T.CreateTruncating(2.0) * epsilon * T.CreateTruncating(BoxMuller.Bound);
+        int within = 0;
+        foreach (T v in x) if (v >= reach) within++;
+        return within * 4 > x.Length * 3;
+    }
+
+    private static T KthLargest(ReadOnlySpan<T> x, int k)
+    {
+        Span<T> values = k <= 64 ? stackalloc T[k] : new T[k];
+        Span<int> indices = k <= 64 ? stackalloc int[k] : new int[k];
+        int count = 0;
+        for (int j = 0; j < x.Length; j++)
+            if (count < k || x[j] > values[k - 1]) Selection.Offer(values, indices, ref count, x[j], j);
+        return values[k - 1];
+    }
+
+    /// <summary>
+    /// Every normal of the row (one contiguous counter range, t = j·B + s), then per sample the k-th
+    /// largest of x_j + ε·z_t offered in ascending j: the same draws and the same tie order as the
+    /// pruned path, without its per-column bookkeeping.
+    /// </summary>
+    private static double Dense(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
+        Scratch s, Span<int> rowIndices)
+    {
+        int n = x.Length;
+        int blocks = (int)(((long)n * samples + NoiseStream.PerBlock - 1) / NoiseStream.PerBlock);
+        var z = s.DenseNormals(blocks * NoiseStream.PerBlock);
+        noise.FillRange<T>(row, 0, blocks, z);
+        double sum = 0;
+        for (int q = 0; q < samples; q++)
+        {
+            var values = s.TopValues.AsSpan(q * k, k);
+            var indices = s.TopIndices.AsSpan(q * k, k);
+            int count = 0, j = 0;
+            for (; j < k; j++) Selection.Offer(values, indices, ref count, x[j] + epsilon * z[j * samples + q], j);
+            // Almost every entry fails this one comparison (ascending j: an equal value ranks after).
+            T threshold = values[k - 1];
+            for (int t = j * samples + q; j < n; j++, t += samples)
+            {
+                T v = x[j] + epsilon * z[t];
+                if (v > threshold)
+                {
+                    Selection.Offer(values, indices, ref count, v, j);
+                    threshold = values[k - 1];
+                }
+            }
+            sum += double.CreateTruncating(threshold);
+            rowIndices[q] = indices[k - 1];
         }
         return sum / samples;
     }

@@ -89,6 +89,17 @@ public class FusedNoisedTopKTests
     }
 
     [Theory]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Float32)]
+    public void Dense_rows_where_noise_is_as_wide_as_the_scores_equal_the_tensor_ops_formula(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        // ε = 1 on unit-variance scores: pruning cannot help, the kernel draws whole rows.
+        var x = randn(7, 1000, dtype: ScalarType.Float64, generator: new Generator(17)).to_type(dtype);
+        AssertMatchesOracle(x, 6, 1.0, 10, 5, 3, $"dense {dtype}");
+    }
+
+    [Theory]
     [InlineData(1e6, 0.01)]  // ε·z below half an ulp of x in float32: most perturbed values tie with x
     [InlineData(1e6, 0.1)]
     [InlineData(1e3, 0.001)]
