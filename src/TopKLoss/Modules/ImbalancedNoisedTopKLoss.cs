@@ -22,8 +22,11 @@ public sealed class ImbalancedNoisedTopKLoss : Loss<Tensor, Tensor, Tensor>
     public int NSamples { get; }
     /// <summary>Generator the noise is drawn from; null for torch's default generator.</summary>
     public Generator? Generator { get; }
-    /// <summary>Per-class margins [n], float64.</summary>
-    public Tensor Margins { get; }
+    /// <summary>Per-class margins [n] (float64 unless the module was converted), the buffer "margins".</summary>
+    public Tensor Margins => margins;
+
+    // Named as the registered buffer so that Module.to(...) replaces this field with the moved tensor.
+    private Tensor margins;
 
     internal ImbalancedNoisedTopKLoss(int k, double epsilon, long[] classCounts, double maxMargin, double scale, int nSamples,
         Generator? generator, nn.Reduction reduction) : base(reduction)
@@ -37,8 +40,8 @@ public sealed class ImbalancedNoisedTopKLoss : Loss<Tensor, Tensor, Tensor>
         Check.Reduction(reduction);
         (K, Epsilon, Scale, NSamples, Generator) = (k, epsilon, scale, nSamples, generator);
         // Owned by the module (disposed with it), not by whatever dispose scope the caller is in.
-        Margins = TopK.functional.class_margins(classCounts, maxMargin).DetachFromDisposeScope();
-        register_buffer("margins", Margins);
+        margins = TopK.functional.class_margins(classCounts, maxMargin).DetachFromDisposeScope();
+        register_buffer(nameof(margins), margins);
     }
 
     /// <summary>The loss of <paramref name="scores"/> [batch, n] against <paramref name="labels"/> [batch].</summary>

@@ -13,8 +13,11 @@ public sealed class LdamLoss : Loss<Tensor, Tensor, Tensor>
 {
     /// <summary>Score scale &gt; 0.</summary>
     public double Scale { get; }
-    /// <summary>Per-class margins [n], float64.</summary>
-    public Tensor Margins { get; }
+    /// <summary>Per-class margins [n] (float64 unless the module was converted), the buffer "margins".</summary>
+    public Tensor Margins => margins;
+
+    // Named as the registered buffer so that Module.to(...) replaces this field with the moved tensor.
+    private Tensor margins;
 
     internal LdamLoss(long[] classCounts, double maxMargin, double scale, nn.Reduction reduction) : base(reduction)
     {
@@ -23,8 +26,8 @@ public sealed class LdamLoss : Loss<Tensor, Tensor, Tensor>
         Check.Positive(scale, nameof(scale));
         Check.Reduction(reduction);
         Scale = scale;
-        Margins = TopK.functional.class_margins(classCounts, maxMargin).DetachFromDisposeScope();
-        register_buffer("margins", Margins);
+        margins = TopK.functional.class_margins(classCounts, maxMargin).DetachFromDisposeScope();
+        register_buffer(nameof(margins), margins);
     }
 
     /// <summary>The loss of <paramref name="scores"/> [batch, n] against <paramref name="labels"/> [batch].</summary>

@@ -130,6 +130,11 @@ public class BaselineTests
         var ldam = TopK.LdamLoss(counts, 0.3, 20);
         Close.Relative(F.ldam_loss(x, y, F.class_margins(counts, 0.3), 20).ToDouble(), ldam.call(x, y).ToDouble(), 1e-6, "ldam");
         Assert.Contains(ldam.named_buffers(), b => b.name == "margins");
+        // Converting the module converts the margins it uses.
+        ldam.to(ScalarType.Float32);
+        Assert.Equal(ScalarType.Float32, ldam.Margins.dtype);
+        Assert.Equal(ScalarType.Float32, ldam.named_buffers().Single().buffer.dtype);
+        Close.Relative(F.ldam_loss(x, y, F.class_margins(counts, 0.3), 20).ToDouble(), ldam.call(x, y).ToDouble(), 1e-6, "ldam after to()");
     }
 
     [Fact]
