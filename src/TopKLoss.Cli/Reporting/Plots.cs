@@ -64,7 +64,11 @@ public static class Plots
         for (int l = 0; l < losses.Count; l++)
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = losses[l], FillColor = palette.GetColor(l) });
         plot.ShowLegend(Alignment.UpperRight);
-        plot.Axes.Margins(bottom: 0);
+        // Head room above the tallest bar keeps the legend off the bars.
+        double top = 0;
+        for (int l = 0; l < losses.Count; l++)
+            for (int m = 0; m < metrics.Count; m++) top = Math.Max(top, 100 * (mean[l, m] + std[l, m]));
+        plot.Axes.SetLimitsY(0, Math.Max(1, top) * 1.3);
         plot.Title(title);
         plot.YLabel("accuracy (%), mean ± std over seeds");
         plot.SavePng(path, 900, 540);

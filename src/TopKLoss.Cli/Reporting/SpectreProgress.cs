@@ -10,6 +10,7 @@ public sealed class SpectreProgress(ProgressContext context) : ITrainingProgress
     private ProgressTask? task;
     private string title = "";
     private int epochs, batches;
+    private string validation = "";
 
     public void RunStarted(string title, int epochs, int batchesPerEpoch)
     {
@@ -22,10 +23,11 @@ public sealed class SpectreProgress(ProgressContext context) : ITrainingProgress
         if (task is null) return;
         task.Value = (epoch - 1) * batches + batch;
         task.Description = string.Format(CultureInfo.InvariantCulture,
-            "{0} e{1}/{2} b{3}/{4} loss {5:F3} acc {6:P0} {7:F0}/s", title, epoch, epochs, batch, batches, loss, accuracy, samplesPerSecond);
+            "{0} e{1}/{2} b{3}/{4} loss {5:F3} acc {6:P0} {7:F0}/s{8}", title, epoch, epochs, batch, batches, loss, accuracy, samplesPerSecond, validation);
     }
 
-    public void EpochDone(EpochRecord r, bool isBest) { }
+    public void EpochDone(EpochRecord r, bool isBest) =>
+        validation = string.Format(CultureInfo.InvariantCulture, " | val {0:P1}", r.ValidationTopK);
 
     public void Message(string line) => AnsiConsole.MarkupLine(Markup.Escape(line));
 }

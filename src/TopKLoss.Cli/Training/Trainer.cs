@@ -88,7 +88,10 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             loss.backward();
             optimizer.step();
             long n = y.shape[0];
-            lossSum += loss.item<float>() * n;
+            float value = loss.item<float>();
+            if (!float.IsFinite(value))
+                throw new UsageException($"training diverged: loss {value} at epoch {epoch + 1}, batch {batch.Index + 1}; lower --lr (now {settings.LearningRate}) or check the loss options.");
+            lossSum += value * n;
             correct += scores.argmax(1).eq(y).sum().item<long>();
             seen += n;
             double rate = seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

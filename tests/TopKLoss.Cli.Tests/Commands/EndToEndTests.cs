@@ -17,7 +17,9 @@ public class EndToEndTests
         Assert.Contains("samples/s", output);
         foreach (var file in new[] { "run.json", "checkpoint.bin", "best-model.bin", "metrics.json", "curves.png", "test-per-class.csv" })
             Assert.True(File.Exists(Path.Combine(run, file)), file);
-        Assert.NotEmpty(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*"));
+        var events = Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*");
+        Assert.Single(events);
+        Assert.Equal(1 + 2 * 5, TfRecordCount(events[0]));   // file header + 5 scalars per epoch
         Assert.Empty(Directory.GetFiles(run, "*.tmp"));
 
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
@@ -71,5 +73,25 @@ public class EndToEndTests
         double expected = runs.EnumerateArray().Take(2).Average(r => r.GetProperty("test").GetProperty("top1_micro").GetDouble());
         Assert.Equal(expected, summary.GetProperty("mean").GetDouble(), 12);
         Assert.True(File.Exists(Path.Combine(folder, "noised", "seed1235", "metrics.json")));
+    }
+
+    /// <summary>Records in a TFRecord file: each is length (8 bytes), length CRC (4), data, data CRC (4).</summary>
+    private static int TfRecordCount(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        int count = 0;
+        for (long at = 0; at < bytes.Length; count++)
+            at += 8 + 4 + BitConverter.ToInt64(bytes, (int)at) + 4;
+        return count;
+    }
+
+    [Fact]
+    public void DivergingTrainingStopsWithAUsageError()
+    {
+        using var temp = new TempFolder();
+        var (code, _, error) = CliRunner.Run("train", "--data", CliRunner.TinyData, "--epochs", "2", "--lr", "1e30", "--out", temp["run"]);
+        Assert.Equal(2, code);
+        Assert.Contains("diverged", error);
+        Assert.Contains("--lr", error);
     }
 }

@@ -37,3 +37,20 @@ public class HelpTests
             Assert.Contains(loss, output);
     }
 }
+
+public class DemoPresetTests
+{
+    [Fact]
+    public void DemoPresetIsTheIssuesComparison()
+    {
+        var preset = TopKLoss.Cli.Commands.DemoCommand.Preset;
+        Assert.Equal(["ce", "smooth-svm", "noised"], TopKLoss.Cli.Commands.DemoCommand.Losses);
+        Assert.Equal("synthetic", preset.DataSpec);
+        Assert.Equal(5, preset.LossOptions.K);
+        Assert.Equal(0.4, preset.Data.Noise);
+        Assert.Equal("coarse", preset.Data.NoiseGroups);
+        // Every demo loss accepts k = 5 on the synthetic dataset's 100 classes.
+        foreach (var loss in TopKLoss.Cli.Commands.DemoCommand.Losses)
+            TopKLoss.Cli.Training.LossRegistry.Validate(loss, preset.LossOptions.K, 100);
+    }
+}
