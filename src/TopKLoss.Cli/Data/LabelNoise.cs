@@ -19,18 +19,11 @@ public static class LabelNoise
     public static Result Published(IReadOnlyList<int> labels, int classCount, double p, Random rng)
     {
         const int block = 5;
-        var noisy = new int[labels.Count];
-        int changed = 0;
-        for (int i = 0; i < noisy.Length; i++)
-        {
-            int label = labels[i];
-            noisy[i] = label;
-            if (rng.NextDouble() >= p) continue;
-            int start = label - label % block, size = Math.Min(block, classCount - start);
-            noisy[i] = start + rng.Next(size);
-            if (noisy[i] != label) changed++;
-        }
-        return new Result(noisy, Rate(changed, noisy.Length),
+        return Redraw(labels, p, rng, label =>
+            {
+                int start = label - label % block, size = Math.Min(block, classCount - start);
+                return start + rng.Next(size);
+            },
             $"published protocol: with p = {p} a label is redrawn uniformly within its block of 5 consecutive labels (may stay the same)");
     }
 
@@ -42,18 +35,7 @@ public static class LabelNoise
     public static Result WithinGroups(IReadOnlyList<int> labels, Groups groups, double p, Random rng, string groupsName)
     {
         var members = groups.Members();
-        var noisy = new int[labels.Count];
-        int changed = 0;
-        for (int i = 0; i < noisy.Length; i++)
-        {
-            int label = labels[i];
-            noisy[i] = label;
-            if (rng.NextDouble() >= p) continue;
-            var group = members[groups.SuperclassOf[label]];
-            noisy[i] = OtherThan(label, group, rng);
-            if (noisy[i] != label) changed++;
-        }
-        return new Result(noisy, Rate(changed, noisy.Length),
+        return Redraw(labels, p, rng, label => OtherThan(label, members[groups.SuperclassOf[label]], rng),
             $"within-group protocol ({groupsName}): with p = {p} a label is replaced by another class of its superclass");
     }
 
@@ -61,18 +43,22 @@ public static class LabelNoise
     public static Result Uniform(IReadOnlyList<int> labels, int classCount, double p, Random rng)
     {
         var all = Enumerable.Range(0, classCount).ToArray();
+        return Redraw(labels, p, rng, label => OtherThan(label, all, rng),
+            $"uniform protocol (no groups): with p = {p} a label is replaced by another class drawn over all classes");
+    }
+
+    /// <summary>Sample by sample, in order: with probability p the label becomes <paramref name="redraw"/>(label).</summary>
+    private static Result Redraw(IReadOnlyList<int> labels, double p, Random rng, Func<int, int> redraw, string description)
+    {
         var noisy = new int[labels.Count];
         int changed = 0;
         for (int i = 0; i < noisy.Length; i++)
         {
             int label = labels[i];
-            noisy[i] = label;
-            if (rng.NextDouble() >= p) continue;
-            noisy[i] = OtherThan(label, all, rng);
+            noisy[i] = rng.NextDouble() < p ? redraw(label) : label;
             if (noisy[i] != label) changed++;
         }
-        return new Result(noisy, Rate(changed, noisy.Length),
-            $"uniform protocol (no groups): with p = {p} a label is replaced by another class drawn over all classes");
+        return new Result(noisy, Rate(changed, noisy.Length), description);
     }
 
     /// <summary>A member of <paramref name="group"/> (sorted, containing <paramref name="label"/>) other than <paramref name="label"/>, uniformly.</summary>

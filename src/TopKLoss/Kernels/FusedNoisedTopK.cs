@@ -31,8 +31,8 @@ internal static class FusedNoisedTopK
         if (x.device_type != DeviceType.CPU || (x.dtype != ScalarType.Float32 && x.dtype != ScalarType.Float64))
             throw new ArgumentException($"x must be a CPU float32 or float64 tensor, got {x.dtype} on {x.device_type}", nameof(x));
         if (x.dim() != 2) throw new ArgumentException($"x must be [batch, n], got {x.dim()} dimensions", nameof(x));
-        if (x.shape[1] > int.MaxValue / Math.Max(nSamples, 1))
-            throw new ArgumentOutOfRangeException(nameof(x), $"n·nSamples must stay below 2^31, got n = {x.shape[1]}");
+        if (nSamples >= 1 && (x.shape[1] > int.MaxValue / nSamples || x.shape[0] > int.MaxValue / nSamples))
+            throw new ArgumentOutOfRangeException(nameof(x), $"n·nSamples and batch·nSamples must stay below 2^31, got [{x.shape[0]}, {x.shape[1]}]");
         if (k < 1 || k > x.shape[1]) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be in [1, {x.shape[1]}]");
         if (!(epsilon >= 0) || !double.IsFinite(epsilon))
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be finite and ≥ 0");

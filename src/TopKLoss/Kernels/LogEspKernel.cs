@@ -79,14 +79,9 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
         var grad = empty_like(x);
         nint src = CpuRows.Pointer(x), dst = CpuRows.Pointer(grad);
 
-        CpuRows.For(batch, (long)m * K * K, 3 * m + m * K + 2 * (K + 1), (first, end, scratch) =>
+        CpuRows.For(batch, (long)m * K * K, RowScratch.Length(m, K), (first, end, scratch) =>
         {
-            var row = scratch.AsSpan(0, m);
-            var e = scratch.AsSpan(m, m);
-            var g = scratch.AsSpan(2 * m, m);
-            var sigma = scratch.AsSpan(3 * m, K + 1);
-            var weight = scratch.AsSpan(3 * m + K + 1, K + 1);
-            var prefix = scratch.AsSpan(3 * m + 2 * (K + 1), m * K);
+            var (row, e, g, sigma, weight, prefix) = new RowScratch(scratch, m, K);
             for (long r = first; r < end; r++)
             {
                 if (isPacked[r]) continue; // below

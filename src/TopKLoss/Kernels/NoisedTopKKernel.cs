@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
@@ -12,11 +13,13 @@ namespace TopKLoss.Kernels;
 /// <see cref="NoiseStream"/>; backward adds grad_out[b]/B at the recorded index of each sample's
 /// k-th largest. Only the [batch, B] indices are kept between the passes, never a [batch, n, B]
 /// tensor. Arithmetic follows the tensor-ops formula in the input's dtype: p = x + (T)ε·z.
-/// <para>Exact pruning: every normal satisfies |z| ≤ R = <see cref="BoxMuller.Bound"/>, so every
-/// perturbed entry lies in [x_i − εR, x_i + εR] (rounding is monotone) and each sample's k-th largest
-/// is ≥ top_k(x) − εR. An entry with x_j + εR &lt; top_k(x) − εR can never reach a top k: its noise is
-/// not drawn at all. With trained logits and small ε (0.01 to 0.2 in the paper) this leaves a
-/// handful of candidates per row; with ε large against the score spread it prunes nothing.</para>
+/// <para>Exact pruning (see <see cref="NoisedRows{T}"/>): every normal satisfies |z| ≤ R =
+/// <see cref="BoxMuller.Bound"/> and rounding is monotone, so an entry that cannot reach a lower
+/// bound of every sample's k-th largest is never offered; its noise is skipped where the bound
+/// shows it (no normal at all when x_j + εR is below it; no log/sincos when the raw Philox word
+/// already caps the Box–Muller radius). The result is bit-for-bit what drawing everything gives.
+/// With trained logits and small ε (0.01 to 0.2 in the paper) most of a row is skipped; with ε
+/// large against the score spread (ε = 1 on unit-variance scores) Philox still runs for every entry.</para>
 /// Rows containing NaN give NaN and a NaN gradient row (as cross_entropy does).
 /// </summary>
 internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTopKKernel>
@@ -92,6 +95,9 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     /// <summary>Candidates per noise chunk: their normals (≤ 128·(B/4 + 2) blocks) stay in L1.</summary>
     private const int Chunk = 128;
 
+    /// <summary>Needed pairs (of 16) from which a group of 8 blocks is transformed whole rather than compacted.</summary>
+    private const int DenseGroup = 6;
+
     /// <summary>Relative size of one rounding of the storage type, doubled: the margin of the skip test.</summary>
     private static readonly double RoundingSlack = Math.ScaleB(1.0, typeof(T) == typeof(float) ? -21 : -50);
 
@@ -134,6 +140,15 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         public readonly T[] Perturbed = k <= Selection.BufferLimit ? [] : new T[(long)samples * n];
         public readonly int[] Permutation = k <= Selection.BufferLimit ? [] : new int[n];
 
+        private T[] denseNormals = [];
+
+        /// <summary>A buffer of at least <paramref name="length"/> normals for <see cref="Dense"/>.</summary>
+        public Span<T> DenseNormals(int length)
+        {
+            if (denseNormals.Length < length) denseNormals = new T[length];
+            return denseNormals.AsSpan(0, length);
+        }
+
         private static int BlocksPerChunk(int samples) => Chunk * ((samples + 3) / 4 + 2) + 8;
     }
 
@@ -143,7 +158,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         var values = s.FirstValues.Length >= k ? s.FirstValues.AsSpan(0, k) : new T[k];
         var indices = s.Candidates.AsSpan(0, k);
         int count = 0;
-        for (int j = 0; j < x.Length; j++) Selection.Offer(values, indices, ref count, x[j], j);
+        for (int j = 0; j < x.Length; j++)
+            if (count < k || x[j] > values[k - 1]) Selection.Offer(values, indices, ref count, x[j], j);
         rowIndices.Fill(indices[k - 1]);
         return double.CreateTruncating(values[k - 1]);
     }
@@ -155,6 +171,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         s.Counts.AsSpan().Clear();
         s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
         int m;
+        if (s.UseBuffer && PruningIsHopeless(x, k, epsilon))
+            return Dense(x, row, k, epsilon, samples, noise, s, rowIndices);
         if (s.UseBuffer)
         {
             m = FirstPassCandidates(x, s);
@@ -198,12 +216,78 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         return sum / samples;
     }
 
+    /// <summary>
+    /// Whether pruning would keep most columns anyway: a column can only matter if x_j + εR reaches
+    /// the floor, which is at least x_(k) − εR (R the bound of |z|). When over three quarters of
+    /// the row lies within 2εR of the k-th largest (noise as wide as the scores' spread), the
+    /// bookkeeping costs more than it saves and <see cref="Dense"/> is faster. Either way the
+    /// result is the same.
+    /// </summary>
+    private static bool PruningIsHopeless(ReadOnlySpan<T> x, int k, T epsilon)
+    {
+        if (x.Length < 64) return false;
+        T kth = KthLargest(x, k);
+        T reach = kth - T.CreateTruncating(2.0) * epsilon * T.CreateTruncating(BoxMuller.Bound);
+        int within = 0;
+        foreach (T v in x) if (v >= reach) within++;
+        return within * 4 > x.Length * 3;
+    }
+
+    private static T KthLargest(ReadOnlySpan<T> x, int k)
+    {
+        Span<T> values = k <= 64 ? stackalloc T[k] : new T[k];
+        Span<int> indices = k <= 64 ? stackalloc int[k] : new int[k];
+        int count = 0;
+        for (int j = 0; j < x.Length; j++)
+            if (count < k || x[j] > values[k - 1]) Selection.Offer(values, indices, ref count, x[j], j);
+        return values[k - 1];
+    }
+
+    /// <summary>
+    /// Every normal of the row (one contiguous counter range, t = j·B + s), then per sample the k-th
+    /// largest of x_j + ε·z_t offered in ascending j: the same draws and the same tie order as the
+    /// pruned path, without its per-column bookkeeping.
+    /// </summary>
+    private static double Dense(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
+        Scratch s, Span<int> rowIndices)
+    {
+        int n = x.Length;
+        int blocks = (int)(((long)n * samples + NoiseStream.PerBlock - 1) / NoiseStream.PerBlock);
+        var z = s.DenseNormals(blocks * NoiseStream.PerBlock);
+        noise.FillRange<T>(row, 0, blocks, z);
+        double sum = 0;
+        for (int q = 0; q < samples; q++)
+        {
+            var values = s.TopValues.AsSpan(q * k, k);
+            var indices = s.TopIndices.AsSpan(q * k, k);
+            int count = 0, j = 0;
+            for (; j < k; j++) Selection.Offer(values, indices, ref count, x[j] + epsilon * z[j * samples + q], j);
+            // Almost every entry fails this one comparison (ascending j: an equal value ranks after).
+            T threshold = values[k - 1];
+            for (int t = j * samples + q; j < n; j++, t += samples)
+            {
+                T v = x[j] + epsilon * z[t];
+                if (v > threshold)
+                {
+                    Selection.Offer(values, indices, ref count, v, j);
+                    threshold = values[k - 1];
+                }
+            }
+            sum += double.CreateTruncating(threshold);
+            rowIndices[q] = indices[k - 1];
+        }
+        return sum / samples;
+    }
+
     /// <summary>The FirstPass largest x_j (value-descending, index-ascending) → candidates, ascending.</summary>
     private static int FirstPassCandidates(ReadOnlySpan<T> x, Scratch s)
     {
         int m = s.FirstPass, count = 0;
         var columns = s.FirstColumns.AsSpan();
-        for (int j = 0; j < x.Length; j++) Selection.Offer(s.FirstValues.AsSpan(), columns, ref count, x[j], j);
+        var values = s.FirstValues.AsSpan();
+        for (int j = 0; j < x.Length; j++)
+            if (count < m || x[j] > values[m - 1]) // ascending j: an equal value never ranks before
+                Selection.Offer(values, columns, ref count, x[j], j);
         columns.Sort();
         columns.CopyTo(s.Candidates);
         foreach (int j in columns) s.InFirstPass[j] = true;
@@ -255,7 +339,15 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         {
             noise.Group(row, list, first, count, start, out var w0, out var w1, out var w2, out var w3);
             var destination = s.Normals.AsSpan(start * NoiseStream.PerBlock, 8 * NoiseStream.PerBlock);
-            if (!skipping)
+            uint first2 = 0, last2 = 0;
+            if (skipping)
+            {
+                var limit = Vector256.Create<int>(s.BlockLimit.AsSpan(start, 8));
+                first2 = Vector256.LessThanOrEqual((w0 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
+                last2 = Vector256.LessThanOrEqual((w2 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
+            }
+            // Dense groups (or no floor yet): all 16 pairs in one vector pass is cheaper than compaction.
+            if (!skipping || BitOperations.PopCount(first2) + BitOperations.PopCount(last2) >= DenseGroup)
             {
                 s.Live.AsSpan(start, 8).Fill(true);
                 if (typeof(T) == typeof(float)) BoxMuller.Normals8(w0, w1, w2, w3, MemoryMarshal.Cast<T, float>(destination));
@@ -263,9 +355,6 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
                 continue;
             }
             // Only pairs whose radius might reach the floor get log, sqrt and sincos; the rest stay −∞.
-            var limit = Vector256.Create<int>(s.BlockLimit.AsSpan(start, 8));
-            uint first2 = Vector256.LessThanOrEqual((w0 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
-            uint last2 = Vector256.LessThanOrEqual((w2 >> 1).AsInt32(), limit).ExtractMostSignificantBits();
             destination.Fill(T.NegativeInfinity);
             for (int lane = 0; lane < 8; lane++) s.Live[start + lane] = (((first2 | last2) >> lane) & 1) != 0;
             for (; first2 != 0; first2 &= first2 - 1)
@@ -313,41 +402,64 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>
     /// Largest raw half-word w >> 1 for which a pair's radius might reach d = (floor − x)/ε (shrunk
-    /// by rounding margins): r ≥ d ⇔ u ≤ exp(−d²/2), u = ((w >> 1) + ½)·2⁻³¹. int.MaxValue: always
-    /// needed; the margins (10⁻⁴ relative on d, two roundings of the sum, d ≥ ½) dwarf the float
-    /// error of log, sqrt and sincos, so a skipped normal is certainly below the floor.
+    /// by rounding margins): r ≥ d ⇔ u ≤ U = exp(−d²/2), u = ((w >> 1) + ½)·2⁻³¹. U is rounded up to
+    /// a quarter power of two, 2^(⌈4·log₂U⌉/4), which needs no exp. int.MaxValue: always needed. The
+    /// margins (10⁻⁴ relative on d, i.e. U·e^(10⁻⁴d²) ≥ U·(1 + 2.5·10⁻⁵) for d ≥ ½; two roundings of
+    /// the sum) dwarf the float error of log, sqrt and sincos, so a skipped normal is certainly below the floor.
     /// </summary>
     private static int Limit(double x, double floor, double epsilon)
     {
         double gap = floor - x - (Math.Abs(floor) + Math.Abs(x)) * RoundingSlack;
         double d = gap / epsilon * (1 - 1e-4);
         if (!(d >= 0.5)) return int.MaxValue;
-        double limit = Math.Ceiling(Math.Exp(-0.5 * d * d) * 2147483648.0);
+        double quarters = Math.Ceiling(-d * d * (2 / Math.Log(2))); // ⌈4·log₂U⌉ ≤ 0
+        if (quarters < -4 * 40) return 0;
+        int q = (int)quarters, whole = q >> 2; // floor division by 4
+        double power = BitConverter.Int64BitsToDouble((long)(1023 + 31 + whole) << 52); // 2^(31 + whole), whole ≥ −40
+        double limit = QuarterPowers[q - 4 * whole] * power + 1; // + 1: the ceiling, conservatively
         return limit >= int.MaxValue ? int.MaxValue : (int)limit;
     }
+
+    /// <summary>2^(i/4), i = 0..3, rounded up.</summary>
+    private static readonly double[] QuarterPowers = [1.0, 1.1892071150027212, 1.4142135623730954, 1.6817928305074292];
 
     private static void OfferChunk(ReadOnlySpan<T> x, int k, T epsilon, int samples, Scratch s, int c0, int c1)
     {
         var thresholds = s.Thresholds;
-        var thresholdIndices = s.ThresholdIndices;
-        var counts = s.Counts;
+        int lanes = Vector256<T>.Count, wide = samples - samples % lanes;
         for (int i = c0; i < c1; i++)
         {
             int j = s.Candidates[i];
             int lane0 = (int)(((long)j * samples) & 3), block0 = s.FirstBlock[i - c0];
-            if (!s.Live.AsSpan(block0, ((lane0 + samples - 1) >> 2) + 1).Contains(true)) continue; // all −∞
+            if (!AnyLive(s.Live, block0, ((lane0 + samples - 1) >> 2) + 1)) continue; // all −∞
             T xj = x[j];
             var z = s.Normals.AsSpan(block0 * NoiseStream.PerBlock + lane0, samples);
-            for (int q = 0; q < samples; q++)
+            // Vector pre-test: a sample can only change its buffer if v ≥ its threshold (−∞ while not full).
+            for (int q0 = 0; q0 < wide; q0 += lanes)
             {
-                T v = xj + epsilon * z[q];
-                if (counts[q] == k && !Selection.Before(v, j, thresholds[q], thresholdIndices[q])) continue;
-                var topValues = s.TopValues.AsSpan(q * k, k);
-                var topIndices = s.TopIndices.AsSpan(q * k, k);
-                Selection.Offer(topValues, topIndices, ref counts[q], v, j);
-                if (counts[q] == k) { thresholds[q] = topValues[k - 1]; thresholdIndices[q] = topIndices[k - 1]; }
+                var v = Vector256.Create(xj) + Vector256.Create(epsilon) * Vector256.Create<T>(z.Slice(q0, lanes));
+                if (Vector256.GreaterThanOrEqualAny(v, Vector256.Create<T>(thresholds.AsSpan(q0, lanes))))
+                    for (int q = q0; q < q0 + lanes; q++) Offer(s, k, q, xj + epsilon * z[q], j);
             }
+            for (int q = wide; q < samples; q++) Offer(s, k, q, xj + epsilon * z[q], j);
         }
+    }
+
+    private static bool AnyLive(bool[] live, int first, int count)
+    {
+        for (int b = first; b < first + count; b++) if (live[b]) return true;
+        return false;
+    }
+
+    /// <summary>Offers v (column j) to sample q's buffer and refreshes its threshold once the buffer is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Offer(Scratch s, int k, int q, T v, int j)
+    {
+        if (s.Counts[q] == k && !Selection.Before(v, j, s.Thresholds[q], s.ThresholdIndices[q])) return;
+        var topValues = s.TopValues.AsSpan(q * k, k);
+        var topIndices = s.TopIndices.AsSpan(q * k, k);
+        Selection.Offer(topValues, topIndices, ref s.Counts[q], v, j);
+        if (s.Counts[q] == k) { s.Thresholds[q] = topValues[k - 1]; s.ThresholdIndices[q] = topIndices[k - 1]; }
     }
 
     private static void StoreChunk(ReadOnlySpan<T> x, T epsilon, int samples, int m, Scratch s, int c0, int c1)
@@ -362,7 +474,14 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
 
     private static bool HasNaN(ReadOnlySpan<T> x)
     {
-        foreach (T v in x) if (T.IsNaN(v)) return true;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<T>.Count <= x.Length; i += Vector256<T>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<T>.Count));
+                if (!Vector256.EqualsAll(v, v)) return true;
+            }
+        for (; i < x.Length; i++) if (T.IsNaN(x[i])) return true;
         return false;
     }
 }

@@ -12,21 +12,8 @@ internal static class RowTop
     /// </summary>
     public static void Largest(ReadOnlySpan<double> row, Span<double> values, Span<int> indices)
     {
-        int q = values.Length, count = 0;
-        for (int i = 0; i < row.Length; i++)
-        {
-            double v = row[i];
-            if (count == q && !(v > values[q - 1])) continue;
-            int at = count < q ? count++ : q - 1;
-            while (at > 0 && v > values[at - 1])
-            {
-                values[at] = values[at - 1];
-                indices[at] = indices[at - 1];
-                at--;
-            }
-            values[at] = v;
-            indices[at] = i;
-        }
+        int count = 0;
+        for (int i = 0; i < row.Length; i++) Insert(row[i], i, values, indices, ref count);
     }
 
     /// <summary>

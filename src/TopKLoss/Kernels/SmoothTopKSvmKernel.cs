@@ -103,14 +103,9 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         var grad = empty_like(scores);
         nint src = CpuRows.Pointer(scores), dst = CpuRows.Pointer(grad);
 
-        CpuRows.For(batch, (long)n * k * 3, 3 * n + n * k + 2 * (k + 1), (first, end, scratch) =>
+        CpuRows.For(batch, (long)n * k * 3, RowScratch.Length(n, k), (first, end, scratch) =>
         {
-            var x = scratch.AsSpan(0, n);
-            var e = scratch.AsSpan(n, n);
-            var g = scratch.AsSpan(2 * n, n);
-            var sigma = scratch.AsSpan(3 * n, k + 1);
-            var weight = scratch.AsSpan(3 * n + k + 1, k + 1);
-            var prefix = scratch.AsSpan(3 * n + 2 * (k + 1), n * k);
+            var (x, e, g, sigma, weight, prefix) = new RowScratch(scratch, n, k);
             for (long r = first; r < end; r++)
             {
                 if (s.Kinds[r] == RowKind.Smooth) continue; // packed rows: below
