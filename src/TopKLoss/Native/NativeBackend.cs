@@ -45,6 +45,7 @@ public static class NativeBackend
     private static string Load()
     {
         if (!OperatingSystem.IsLinux()) return "not needed (not Linux)";
+        OpenMpSpin.Configure();
         var original = SearchDirectories().Select(d => Path.Combine(d, Library)).FirstOrDefault(File.Exists);
         if (original is null) return "not needed (" + Library + " not found; TorchSharp resolves it)";
 
