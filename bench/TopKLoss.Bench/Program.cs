@@ -20,6 +20,7 @@ public static class Program
             .AddColumn(StatisticColumn.Median)
             .WithOptions(ConfigOptions.JoinSummary)
             .HideColumns("Error", "StdDev", "RatioSD");
+        if (args is ["--plots-from", var csv]) { ScalingPlots.FromCsv(csv); return; }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         ScalingPlots.Write(summaries, Path.Combine("BenchmarkDotNet.Artifacts", "scaling"));
     }

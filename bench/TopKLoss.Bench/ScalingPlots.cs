@@ -17,13 +17,31 @@ internal static class ScalingPlots
         {
             var parameters = r.BenchmarkCase.Parameters;
             int? Param(string name) => parameters.Items.FirstOrDefault(p => p.Name == name)?.Value is int v ? v : null;
-            return new Point(r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo, Param("N") ?? 1000, Param("K"), Param("B"),
+            return new Point(r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), Param("N") ?? 1000, Param("K"), Param("B"),
                 r.ResultStatistics!.Median / 1e6);
         }).ToList();
         if (points.Count == 0) return;
         Directory.CreateDirectory(directory);
         File.WriteAllLines(Path.Combine(directory, "medians.csv"),
-            points.Select(p => $"{p.Method},{p.N},{p.K},{p.B},{p.MedianMs:G6}").Prepend("method,n,k,B,median_ms"));
+            points.Select(p => $"\"{p.Method}\",{p.N},{p.K},{p.B},{p.MedianMs:G6}").Prepend("method,n,k,B,median_ms"));
+        Draw(points, directory);
+    }
+
+    /// <summary>Redraws the plots from a medians.csv written by an earlier run (--plots-from FILE).</summary>
+    public static void FromCsv(string csv)
+    {
+        var points = File.ReadLines(csv).Skip(1).Select(line =>
+        {
+            int close = line.LastIndexOf('"');
+            var rest = line[(close + 2)..].Split(',');
+            int? Optional(string v) => v.Length == 0 ? null : int.Parse(v);
+            return new Point(line[1..close], int.Parse(rest[0]), Optional(rest[1]), Optional(rest[2]), double.Parse(rest[3]));
+        }).ToList();
+        Draw(points, Path.GetDirectoryName(Path.GetFullPath(csv))!);
+    }
+
+    private static void Draw(List<Point> points, string directory)
+    {
 
         var crossEntropy = points.Where(p => p.Method == "cross_entropy").GroupBy(p => p.N)
             .Select(g => (N: g.Key, Ms: g.Min(p => p.MedianMs))).OrderBy(p => p.N).ToList();
@@ -36,7 +54,7 @@ internal static class ScalingPlots
             AddLine(versusN, $"smooth top-{k} SVM", smooth.Where(p => p.K == k).Select(p => (p.N, p.MedianMs)));
         foreach (var b in noised.Select(p => p.B!.Value).Distinct().Order())
             AddLine(versusN, $"noised top-5, B={b}", noised.Where(p => p.B == b).Select(p => (p.N, p.MedianMs)));
-        Finish(versusN, "forward + backward, batch 256, float32", "classes n", Path.Combine(directory, "time-vs-n.png"));
+        Finish(versusN, "forward + backward, batch 256, float32, 2 threads", "classes n", Path.Combine(directory, "time-vs-n.png"));
 
         var versusK = new Plot();
         foreach (var n in smooth.Select(p => p.N).Distinct().Order())
@@ -55,7 +73,7 @@ internal static class ScalingPlots
     private static void Finish(Plot plot, string title, string xLabel, string path)
     {
         var minor = new ScottPlot.TickGenerators.LogMinorTickGenerator();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { MinorTickGenerator = minor, LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { MinorTickGenerator = minor, LabelFormatter = v => $"{Math.Pow(10, v):#,0.###}" };
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { MinorTickGenerator = minor, LabelFormatter = v => $"{Math.Pow(10, v):G3}" };
         plot.Title(title);
         plot.XLabel($"{xLabel} (log scale)");

@@ -79,7 +79,8 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
         var grad = empty_like(x);
         nint src = CpuRows.Pointer(x), dst = CpuRows.Pointer(grad);
 
-        CpuRows.For(batch, (long)m * K * K, RowScratch.Length(m, K), (first, end, scratch) =>
+        // Rows outside the packs (log space, NaN): their O(mK) scratch only when there are any.
+        if (packed.Index.Length < batch) CpuRows.For(batch, (long)m * K * K, RowScratch.Length(m, K), (first, end, scratch) =>
         {
             var (row, e, g, sigma, weight, prefix) = new RowScratch(scratch, m, K);
             for (long r = first; r < end; r++)

@@ -103,7 +103,8 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         var grad = empty_like(scores);
         nint src = CpuRows.Pointer(scores), dst = CpuRows.Pointer(grad);
 
-        CpuRows.For(batch, (long)n * k * 3, RowScratch.Length(n, k), (first, end, scratch) =>
+        // Rows outside the packs (hard, log space, non-finite): their O(nk) scratch only when there are any.
+        if (s.Packed.Index.Length < batch) CpuRows.For(batch, (long)n * k * 3, RowScratch.Length(n, k), (first, end, scratch) =>
         {
             var (x, e, g, sigma, weight, prefix) = new RowScratch(scratch, n, k);
             for (long r = first; r < end; r++)
