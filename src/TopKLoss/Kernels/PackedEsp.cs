@@ -56,12 +56,11 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     }
 
     /// <summary>
-    /// gradient[i] = ∂F/∂x_i = e_i·∂F/∂e_i for F = Σ_t w_t log σ_t, given
+    /// Overwrites e[i] with ∂F/∂x_i = e_i·∂F/∂e_i for F = Σ_t w_t log σ_t, given
     /// <paramref name="adjoint"/>[t] = w_t/σ_t (t = 1..K; entry 0 is scratch) and the checkpoints of
-    /// <see cref="Forward"/>. <paramref name="adjoint"/> is consumed. <paramref name="gradient"/> may
-    /// be <paramref name="e"/> itself (each e_i is read for the last time just before it is written).
+    /// <see cref="Forward"/>. <paramref name="adjoint"/> is consumed.
     /// </summary>
-    public static void Reverse(ReadOnlySpan<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block, Span<V> gradient)
+    public static void Reverse(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
     {
         int K = adjoint.Length - 1, n = e.Length;
         V zero = L.Broadcast(0);
@@ -93,7 +92,7 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
                 if (t == K) slope = L.Fma(adjoint[t], before[t - 1], slope);
                 slope = L.Add(slope, slope2);
                 for (t = 1; t < K; t++) adjoint[t] = L.Fma(ei, adjoint[t + 1], adjoint[t]);
-                gradient[start + j] = L.Multiply(ei, slope);
+                e[start + j] = L.Multiply(ei, slope);
             }
         }
     }
