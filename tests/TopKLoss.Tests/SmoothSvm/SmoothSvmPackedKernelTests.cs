@@ -44,6 +44,18 @@ public class SmoothSvmPackedKernelTests
     }
 
     [Fact]
+    public void A_second_backward_through_a_retained_graph_repeats_the_first()
+    {
+        using var scope = NewDisposeScope();
+        var leaf = randn(19, 300, generator: new Generator(21)).requires_grad_();
+        var loss = F.smooth_topk_svm_loss(leaf, randint(0, 300, new long[] { 19 }, generator: new Generator(22)), 5);
+        var first = Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf }, retain_graph: true)[0]);
+        var second = Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf })[0]);
+        Assert.Equal(first, second);
+        Assert.Contains(first, g => g != 0);
+    }
+
+    [Fact]
     public void Row_with_nan_gives_nan_only_in_its_own_row()
     {
         using var scope = NewDisposeScope();
