@@ -24,6 +24,14 @@ internal static unsafe class CpuRows
     public static ReadOnlySpan<T> Row<T>(nint basePtr, long row, int n) where T : unmanaged =>
         new((T*)basePtr + row * n, n);
 
+    /// <summary>Element <paramref name="offset"/> of a contiguous float32/float64 tensor, as float64.</summary>
+    public static double Read(nint basePtr, bool isFloat, long offset) =>
+        isFloat ? ((float*)basePtr)[offset] : ((double*)basePtr)[offset];
+
+    /// <summary><see cref="RowTop.Scan{T}"/> of row <paramref name="row"/> in its storage type.</summary>
+    public static bool ScanTop(nint basePtr, bool isFloat, long row, int n, Span<double> values, Span<int> indices) =>
+        isFloat ? RowTop.Scan(Row<float>(basePtr, row, n), values, indices) : RowTop.Scan(Row<double>(basePtr, row, n), values, indices);
+
     public static void Load(nint basePtr, bool isFloat, long row, int n, Span<double> destination)
     {
         if (isFloat)

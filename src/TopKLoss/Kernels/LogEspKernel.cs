@@ -36,9 +36,7 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
             Span<int> topIndices = stackalloc int[Math.Max(top, 1)];
             for (long r = first; r < end; r++)
             {
-                bool finite = isFloat
-                    ? RowTop.Scan(CpuRows.Row<float>(src, r, m), topValues, topIndices)
-                    : RowTop.Scan(CpuRows.Row<double>(src, r, m), topValues, topIndices);
+                bool finite = CpuRows.ScanTop(src, isFloat, r, m, topValues, topIndices);
                 if (finite && EspRow.LinearIsSafe(topValues[0], topValues[top - 1], K, m))
                 {
                     // The common case: computed below, several rows per SIMD instruction.

@@ -171,11 +171,14 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         s.Counts.AsSpan().Clear();
         s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
         int m;
-        if (s.UseBuffer && PruningIsHopeless(x, k, epsilon))
-            return Dense(x, row, k, epsilon, samples, noise, s, rowIndices);
         if (s.UseBuffer)
         {
             m = FirstPassCandidates(x, s);
+            if (PruningIsHopeless(x, s.FirstValues[k - 1], epsilon))
+            {
+                foreach (int j in s.FirstColumns) s.InFirstPass[j] = false;
+                return Dense(x, row, k, epsilon, samples, noise, s, rowIndices);
+            }
             for (int c0 = 0; c0 < m; c0 += Chunk)
             {
                 int c1 = Math.Min(m, c0 + Chunk);
@@ -221,26 +224,15 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     /// the floor, which is at least x_(k) − εR (R the bound of |z|). When over three quarters of
     /// the row lies within 2εR of the k-th largest (noise as wide as the scores' spread), the
     /// bookkeeping costs more than it saves and <see cref="Dense"/> is faster. Either way the
-    /// result is the same.
+    /// result is the same. <paramref name="kthLargest"/> comes from the first pass's sorted values.
     /// </summary>
-    private static bool PruningIsHopeless(ReadOnlySpan<T> x, int k, T epsilon)
+    private static bool PruningIsHopeless(ReadOnlySpan<T> x, T kthLargest, T epsilon)
     {
         if (x.Length < 64) return false;
-        T kth = KthLargest(x, k);
-        T reach = kth - T.CreateTruncating(2.0) * epsilon * T.CreateTruncating(BoxMuller.Bound);
+        T reach = kthLargest - T.CreateTruncating(2.0) * epsilon * T.CreateTruncating(BoxMuller.Bound);
         int within = 0;
         foreach (T v in x) if (v >= reach) within++;
         return within * 4 > x.Length * 3;
-    }
-
-    private static T KthLargest(ReadOnlySpan<T> x, int k)
-    {
-        Span<T> values = k <= 64 ? stackalloc T[k] : new T[k];
-        Span<int> indices = k <= 64 ? stackalloc int[k] : new int[k];
-        int count = 0;
-        for (int j = 0; j < x.Length; j++)
-            if (count < k || x[j] > values[k - 1]) Selection.Offer(values, indices, ref count, x[j], j);
-        return values[k - 1];
     }
 
     /// <summary>

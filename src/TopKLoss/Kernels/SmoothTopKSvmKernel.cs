@@ -53,14 +53,12 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
             for (long r = first; r < end; r++)
             {
                 int y = (int)labels[r];
-                bool finite = isFloat
-                    ? RowTop.Scan(CpuRows.Row<float>(src, r, n), topValues, topIndices)
-                    : RowTop.Scan(CpuRows.Row<double>(src, r, n), topValues, topIndices);
+                bool finite = CpuRows.ScanTop(src, isFloat, r, n, topValues, topIndices);
                 if (!finite) { kinds[r] = RowKind.NotFinite; lossValues[r] = double.NaN; continue; }
                 if (topValues[k - 1] - topValues[k] >= hardGap)
                 {
                     var (kth, index) = RowTop.NthExcluding(topValues, topIndices, k, y);
-                    double sy = isFloat ? CpuRows.Row<float>(src, r, n)[y] : CpuRows.Row<double>(src, r, n)[y];
+                    double sy = CpuRows.Read(src, isFloat, r * n + y);
                     kinds[r] = RowKind.Hard;
                     hardIndex[r] = index;
                     lossValues[r] = Math.Max(0.0, alpha + (kth - sy) / k);

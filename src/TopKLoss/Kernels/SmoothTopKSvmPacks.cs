@@ -41,7 +41,7 @@ internal static class SmoothTopKSvmPacks
             {
                 int r = pack[l];
                 double logRatio = Math.Log(sigmaLanes[k * lanes + l]) - Math.Log(sigmaLanes[(k - 1) * lanes + l]) + shift[l];
-                double sy = ReadScore(src, isFloat, (long)r * n + skip[l]) * scale;
+                double sy = CpuRows.Read(src, isFloat, (long)r * n + skip[l]) * scale;
                 u[r] = rows.Alpha / rows.Tau + logRatio - sy;
                 loss[r] = rows.Tau * SmoothTopKSvmKernel.Softplus(u[r]);
             }
@@ -85,7 +85,4 @@ internal static class SmoothTopKSvmPacks
             }
         });
     }
-
-    private static unsafe double ReadScore(nint basePtr, bool isFloat, long offset) =>
-        isFloat ? ((float*)basePtr)[offset] : ((double*)basePtr)[offset];
 }
