@@ -21,6 +21,8 @@ public static class Program
             .WithOptions(ConfigOptions.JoinSummary)
             .HideColumns("Error", "StdDev", "RatioSD");
         if (args is ["--plots-from", var csv]) { ScalingPlots.FromCsv(csv); return; }
+        if (args is ["--components"]) { ComponentProbe.Run(); return; }
+        if (args is ["--probe", ..]) { Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 100); return; }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         ScalingPlots.Write(summaries, Path.Combine("BenchmarkDotNet.Artifacts", "scaling"));
     }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -28,6 +29,25 @@ internal static class BoxMuller
 
     private const double TwoPiOver2Pow24 = 2 * Math.PI / (1 << 24);
     private const double TwoPow31Inverse = 1.0 / 2147483648.0;
+
+    /// <summary>The 64 normals of 16 blocks (lane i of w0..w3 = block i) → output[4i + lane], in T = float or double.</summary>
+    public static void Normals16<T>(Vector512<uint> w0, Vector512<uint> w1, Vector512<uint> w2, Vector512<uint> w3, Span<T> output)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var floats = MemoryMarshal.Cast<T, float>(output);
+            Normals8(w0.GetLower(), w1.GetLower(), w2.GetLower(), w3.GetLower(), floats[..32]);
+            Normals8(w0.GetUpper(), w1.GetUpper(), w2.GetUpper(), w3.GetUpper(), floats[32..64]);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            var doubles = MemoryMarshal.Cast<T, double>(output);
+            Normals8(w0.GetLower(), w1.GetLower(), w2.GetLower(), w3.GetLower(), doubles[..32]);
+            Normals8(w0.GetUpper(), w1.GetUpper(), w2.GetUpper(), w3.GetUpper(), doubles[32..64]);
+        }
+        else throw new NotSupportedException($"normals are float or double, not {typeof(T).Name}");
+    }
 
     /// <summary>Writes the 32 normals of 8 blocks (lane i of w0..w3 = block i) to output[4i + lane].</summary>
     public static void Normals8(Vector256<uint> w0, Vector256<uint> w1, Vector256<uint> w2, Vector256<uint> w3, Span<float> output)

@@ -42,39 +42,37 @@ internal static class FusedNoisedTopK
     }
 
     /// <summary>
-    /// The normals <see cref="Apply"/> uses for the same (seed, stream, nSamples) and dtype:
-    /// out[b, j, s] = z(seed, stream, row b, flat index j·B + s), layout in <see cref="NoiseStream"/>.
+    /// The normals <see cref="Apply"/> uses for the same (seed, stream) and dtype:
+    /// out[b, j, s] = z(seed, stream, row b, column j, sample s), layout in <see cref="NoiseStream"/>.
     /// </summary>
     /// <returns>[batch, n, nSamples] CPU tensor of dtype float32 or float64.</returns>
-    internal static unsafe Tensor Noise(long batch, long n, int nSamples, ulong seed, ulong stream, ScalarType dtype)
+    internal static Tensor Noise(long batch, long n, int nSamples, ulong seed, ulong stream, ScalarType dtype)
     {
         if (dtype != ScalarType.Float32 && dtype != ScalarType.Float64)
             throw new ArgumentException($"dtype must be Float32 or Float64, got {dtype}", nameof(dtype));
-        if (batch < 0 || n < 0 || nSamples < 1) throw new ArgumentOutOfRangeException(nameof(n), "batch, n ≥ 0 and nSamples ≥ 1");
-        var noise = new NoiseStream(seed, stream);
+        if (batch < 0 || n < 0 || n > int.MaxValue - 64 || nSamples < 1)
+            throw new ArgumentOutOfRangeException(nameof(n), "batch ≥ 0, 0 ≤ n < 2^31 − 64 and nSamples ≥ 1");
         var result = empty(batch, n, nSamples, dtype: dtype);
-        long perRow = n * nSamples;
-        int blocks = (int)((perRow + NoiseStream.PerBlock - 1) / NoiseStream.PerBlock);
-        nint basePtr = CpuRows.Pointer(result);
-        bool isFloat = dtype == ScalarType.Float32;
-        CpuRows.For(batch, perRow, 0, (first, end, _) =>
-        {
-            var floats = isFloat ? new float[blocks * NoiseStream.PerBlock] : [];
-            var doubles = isFloat ? [] : new double[blocks * NoiseStream.PerBlock];
-            for (long r = first; r < end; r++)
-            {
-                if (isFloat)
-                {
-                    noise.FillRange<float>(r, 0, blocks, floats);
-                    floats.AsSpan(0, (int)perRow).CopyTo(new Span<float>((float*)basePtr + r * perRow, (int)perRow));
-                }
-                else
-                {
-                    noise.FillRange<double>(r, 0, blocks, doubles);
-                    doubles.AsSpan(0, (int)perRow).CopyTo(new Span<double>((double*)basePtr + r * perRow, (int)perRow));
-                }
-            }
-        });
+        if (dtype == ScalarType.Float32) FillNoise<float>(result, batch, (int)n, nSamples, new NoiseStream(seed, stream));
+        else FillNoise<double>(result, batch, (int)n, nSamples, new NoiseStream(seed, stream));
         return result;
+    }
+
+    private static unsafe void FillNoise<T>(Tensor result, long batch, int n, int nSamples, NoiseStream noise) where T : unmanaged
+    {
+        int blocks = (n + NoiseStream.PerBlock - 1) / NoiseStream.PerBlock;
+        int padded = (blocks + NoiseStream.GroupSize - 1) / NoiseStream.GroupSize * NoiseStream.GroupSize * NoiseStream.PerBlock;
+        nint basePtr = CpuRows.Pointer(result);
+        CpuRows.For(batch, (long)n * nSamples, 0, (first, end, _) =>
+        {
+            var normals = new T[padded];
+            for (long r = first; r < end; r++)
+                for (int s = 0; s < nSamples; s++)
+                {
+                    noise.FillSample<T>(r, s, blocks, normals);
+                    T* row = (T*)basePtr + r * n * nSamples;
+                    for (int j = 0; j < n; j++) row[(long)j * nSamples + s] = normals[j];
+                }
+        });
     }
 }

@@ -65,6 +65,50 @@ internal static class Philox
         return (hi, lo);
     }
 
+    /// <summary>
+    /// Sixteen blocks at once (AVX-512: vpmuludq on 8 even and 8 odd lanes), lane i of (c0..c3)
+    /// being counter i; elsewhere two <see cref="Block8"/> calls. Bit-identical to sixteen calls of
+    /// <see cref="Block"/>.
+    /// </summary>
+    public static void Block16(ref Vector512<uint> c0, ref Vector512<uint> c1, ref Vector512<uint> c2, ref Vector512<uint> c3,
+        uint k0, uint k1)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            var (l0, l1, l2, l3) = (c0.GetLower(), c1.GetLower(), c2.GetLower(), c3.GetLower());
+            var (u0, u1, u2, u3) = (c0.GetUpper(), c1.GetUpper(), c2.GetUpper(), c3.GetUpper());
+            Block8(ref l0, ref l1, ref l2, ref l3, k0, k1);
+            Block8(ref u0, ref u1, ref u2, ref u3, k0, k1);
+            (c0, c1, c2, c3) = (Vector512.Create(l0, u0), Vector512.Create(l1, u1), Vector512.Create(l2, u2), Vector512.Create(l3, u3));
+            return;
+        }
+        var m0 = Vector512.Create(M0);
+        var m1 = Vector512.Create(M1);
+        var (a0, a1, a2, a3) = (c0, c1, c2, c3); // registers, not the callers' memory, across the rounds
+        for (int round = 0; round < Rounds; round++)
+        {
+            if (round > 0) { k0 += W0; k1 += W1; }
+            var (hi0, lo0) = MulHiLo(m0, a0);
+            var (hi1, lo1) = MulHiLo(m1, a2);
+            var n0 = hi1 ^ a1 ^ Vector512.Create(k0);
+            var n2 = hi0 ^ a3 ^ Vector512.Create(k1);
+            a0 = n0; a1 = lo1; a2 = n2; a3 = lo0;
+        }
+        (c0, c1, c2, c3) = (a0, a1, a2, a3);
+    }
+
+    /// <summary>As the 256-bit MulHiLo on 16 lanes; the merges are single vpternlogq selects.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<uint> Hi, Vector512<uint> Lo) MulHiLo(Vector512<uint> m, Vector512<uint> c)
+    {
+        var lowHalves = Vector512.Create(0x0000_0000_FFFF_FFFFUL);
+        var even = Avx512F.Multiply(m, c);                      // lanes 0,2,..,14 → 64-bit
+        var odd = Avx512F.Multiply(m, (c.AsUInt64() >> 32).AsUInt32()); // lanes 1,3,..,15 → 64-bit
+        var lo = Vector512.ConditionalSelect(lowHalves, even, odd << 32).AsUInt32();
+        var hi = Vector512.ConditionalSelect(lowHalves, even >> 32, odd).AsUInt32();
+        return (hi, lo);
+    }
+
     private static void Block8Scalar(ref Vector256<uint> c0, ref Vector256<uint> c1, ref Vector256<uint> c2, ref Vector256<uint> c3,
         uint k0, uint k1)
     {

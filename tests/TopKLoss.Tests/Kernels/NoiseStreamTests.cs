@@ -71,12 +71,14 @@ public class NoiseStreamTests
         var row0 = a.Take(perRow * 10).ToArray();
         var row1 = a.Skip(perRow).Take(perRow * 10).ToArray();
         Assert.True(Math.Abs(Correlation(row0, row1)) < 5 / Math.Sqrt(row0.Length), "adjacent rows");
-        // lag 1, 2, 4 in the flat order: Box–Muller partners (cos, sin) and neighbouring Philox blocks
-        foreach (int lag in new[] { 1, 2, 4 })
+        // flat order [row, column, sample]: lag 1 = the next sample, lag 10 = the next column of the
+        // same sample (its Box–Muller partner or the neighbouring pair), lag 40 = the next block
+        foreach (int lag in new[] { 1, 2, 4, 10, 20, 40 })
             Assert.True(Math.Abs(Correlation(a[..^lag], a[lag..])) < bound, $"lag {lag}");
         // squares too: the radius is shared by a Box–Muller pair, which correlation of values alone misses
         var squares = a.Select(v => v * v).ToArray();
-        Assert.True(Math.Abs(Correlation(squares[..^1], squares[1..])) < bound, "squares, lag 1");
+        foreach (int lag in new[] { 1, 10 })
+            Assert.True(Math.Abs(Correlation(squares[..^lag], squares[lag..])) < bound, $"squares, lag {lag}");
     }
 
     [Fact]
@@ -86,15 +88,28 @@ public class NoiseStreamTests
         var z = Draw(3, n, samples, seed: 5, stream: 11);
         var stream = new NoiseStream(5, 11);
         foreach (var (b, j, s) in new[] { (0, 0, 0), (0, 36, 6), (2, 13, 3), (1, 5, 4), (2, 36, 0) })
-            Assert.Equal(z[(b * n + j) * samples + s], stream.At(b, j, s, samples));
-        var blocks = new long[] { 3, 4, 9, 17, 18, 19, 40, 41, 42, 60 };
-        var listed = new double[blocks.Length * 4];
-        stream.Fill<double>(2, blocks, listed);
-        var range = new double[64 * 4];
-        stream.FillRange<double>(2, 0, 64, range);
+            Assert.Equal(z[(b * n + j) * samples + s], stream.At(b, j, s));
+        // a listed group of 16 blocks equals the same blocks drawn as consecutive groups
+        var blocks = new[] { 3, 4, 9, 17, 18, 19, 40, 41, 42, 60, 61, 62, 63, 64, 70, 95 };
+        var range = new double[96 * NoiseStream.PerBlock];
+        stream.FillSample<double>(2, 5, 96, range);
+        stream.Group(2, 5, blocks, 0, out var w0, out var w1, out var w2, out var w3);
+        var listed = new double[NoiseStream.GroupSize * NoiseStream.PerBlock];
+        BoxMuller.Normals16(w0, w1, w2, w3, listed.AsSpan());
         for (int i = 0; i < blocks.Length; i++)
-            for (int lane = 0; lane < 4; lane++)
-                Assert.Equal(range[blocks[i] * 4 + lane], listed[i * 4 + lane]);
+            for (int lane = 0; lane < NoiseStream.PerBlock; lane++)
+                Assert.Equal(range[blocks[i] * NoiseStream.PerBlock + lane], listed[i * NoiseStream.PerBlock + lane]);
+    }
+
+    [Fact]
+    public void A_draw_depends_on_its_coordinates_only_not_on_n_or_the_number_of_samples()
+    {
+        var small = Draw(2, 10, 3, seed: 8, stream: 1);
+        var large = Draw(2, 45, 6, seed: 8, stream: 1);
+        for (int b = 0; b < 2; b++)
+            for (int j = 0; j < 10; j++)
+                for (int s = 0; s < 3; s++)
+                    Assert.Equal(small[(b * 10 + j) * 3 + s], large[(b * 45 + j) * 6 + s]);
     }
 
     [Fact]

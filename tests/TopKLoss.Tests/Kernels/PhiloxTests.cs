@@ -49,4 +49,23 @@ public class PhiloxTests
                     (v0[lane], v1[lane], v2[lane], v3[lane]));
         }
     }
+
+    [Fact]
+    public void Block16_equals_sixteen_scalar_blocks_for_random_counters_and_keys()
+    {
+        var random = new Random(8);
+        uint Next() => (uint)random.NextInt64(0, 1L << 32);
+        for (int trial = 0; trial < 100; trial++)
+        {
+            var words = new uint[4][];
+            for (int w = 0; w < 4; w++) words[w] = Enumerable.Range(0, 16).Select(_ => Next()).ToArray();
+            uint k0 = Next(), k1 = Next();
+            var v0 = Vector512.Create<uint>(words[0]); var v1 = Vector512.Create<uint>(words[1]);
+            var v2 = Vector512.Create<uint>(words[2]); var v3 = Vector512.Create<uint>(words[3]);
+            Philox.Block16(ref v0, ref v1, ref v2, ref v3, k0, k1);
+            for (int lane = 0; lane < 16; lane++)
+                Assert.Equal(Philox.Block(words[0][lane], words[1][lane], words[2][lane], words[3][lane], k0, k1),
+                    (v0[lane], v1[lane], v2[lane], v3[lane]));
+        }
+    }
 }

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TopKLoss.TopK.functional;
+
+namespace TopKLoss.Bench;
+
+/// <summary>
+/// <c>--probe [iterations]</c>: the issue's four target cases and cross_entropy in one process,
+/// measured round-robin (one iteration of each case in turn) so that drift of a shared machine
+/// hits every case alike; prints min and median per case and the median ratio to cross_entropy.
+/// A quick check between BenchmarkDotNet runs, not a replacement for them.
+/// </summary>
+internal static class Probe
+{
+    private static double sink;
+
+    private static void Busy(double ms)
+    {
+        long end = Stopwatch.GetTimestamp() + (long)(ms * Stopwatch.Frequency / 1000);
+        double x = 1;
+        while (Stopwatch.GetTimestamp() < end) for (int i = 0; i < 1000; i++) x = x * 1.0000001 + 1e-9;
+        sink += x;
+    }
+
+    public static void Run(int iterations)
+    {
+        if (Environment.GetEnvironmentVariable("PROBE_KERNEL_THREADS") is { } kt) TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism = int.Parse(kt);
+        var generator = new Generator(1234);
+        Tensor Scores(int n) => randn(256, n, generator: generator).to(BenchDevice.Device);
+        Tensor Labels(int n) => randint(0, n, new long[] { 256 }, generator: generator).to(BenchDevice.Device);
+        var (s1k, y1k, s1e5, y1e5) = (Scores(1000), Labels(1000), Scores(100_000), Labels(100_000));
+        var noise = new Generator(99);
+        var cases = new (string Name, Action Body)[]
+        {
+            ("cross_entropy n=1000", () => BenchDevice.ForwardBackward(s1k, s => nn.functional.cross_entropy(s, y1k))),
+            ("smooth top-5 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.smooth_topk_svm_loss(s, y1k, 5, 1.0, 1.0))),
+            ("smooth top-20 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.smooth_topk_svm_loss(s, y1k, 20, 1.0, 1.0))),
+            ("noised top-5 B=10 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 1.0, 10, noise))),
+            ("busy 2 ms, 1 thread", () => Busy(2.0)),
+            ("busy 2 ms, Parallel.For 2", () => Parallel.For(0, 2, _ => Busy(1.0))),
+            ("cross_entropy n=100000", () => BenchDevice.ForwardBackward(s1e5, s => nn.functional.cross_entropy(s, y1e5))),
+            ("smooth top-5 n=100000", () => BenchDevice.ForwardBackward(s1e5, s => F.smooth_topk_svm_loss(s, y1e5, 5, 1.0, 1.0))),
+        };
+        var times = cases.Select(_ => new List<double>()).ToArray();
+        // n = 1000 and n = 100,000 apart: a 300 ms case evicts caches and remaps memory for the next ones.
+        foreach (var group in new[] { (First: 0, End: 6, Rounds: iterations), (First: 6, End: 8, Rounds: Math.Max(3, iterations / 20)) })
+        {
+            for (int warm = 0; warm < 3; warm++) for (int c = group.First; c < group.End; c++) cases[c].Body();
+            for (int i = 0; i < group.Rounds; i++)
+                for (int c = group.First; c < group.End; c++)
+                {
+                    if (Environment.GetEnvironmentVariable("PROBE_CASES") is { } only && !only.Split(',').Contains(c.ToString())) continue;
+                    long start = Stopwatch.GetTimestamp();
+                    cases[c].Body();
+                    times[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+        }
+        double Median(List<double> t) { var s = t.Order().ToArray(); return s[s.Length / 2]; }
+        Console.WriteLine($"{"case",-26} {"min ms",9} {"median ms",10} {"ratio",7}   ({iterations} rounds at n = 1000, {Math.Max(3, iterations / 20)} at n = 100,000; {torch.get_num_threads()} threads)");
+        for (int c = 0; c < cases.Length; c++)
+        {
+            if (times[c].Count == 0) continue;
+            double baseline = Median(times[cases[c].Name.EndsWith("n=100000") ? 6 : 0]);
+            Console.WriteLine($"{cases[c].Name,-26} {times[c].Min(),9:F3} {Median(times[c]),10:F3} {Median(times[c]) / baseline,6:F2}x");
+            if (Environment.GetEnvironmentVariable("PROBE_DEBUG") is not null)
+            {
+                var sorted = times[c].Order().ToArray();
+                Console.WriteLine("   deciles: " + string.Join(" ", Enumerable.Range(0, 11).Select(d => sorted[Math.Min(sorted.Length - 1, d * sorted.Length / 10)].ToString("F2"))));
+            }
+        }
+    }
+}

@@ -1,0 +1,400 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace TopKLoss.Kernels;
+
+/// <summary>
+/// The per-row work of <see cref="NoisedTopKKernel"/> in the storage type T: per sample s the
+/// k-th largest of x_j + ε·z(row, j, s) and its index, in the order "value descending, index
+/// ascending". For k ≤ <see cref="Selection.BufferLimit"/> a row takes two exact passes:
+/// <list type="number">
+/// <item><b>Seed.</b> The 16 (32 for k &gt; 56) Philox blocks (4 columns each, see
+/// <see cref="NoiseStream"/>) with the largest max x_j are drawn whole for every sample; their
+/// k-th largest perturbed value t_s is found by vector maxima and the entries ≥ t_s fill the
+/// sample's k-buffer. Its last value can only rise later, so floor = min_s t_s bounds every
+/// final k-th from below.</item>
+/// <item><b>Sweep.</b> Blocks whose every column has x_j + ε·R below the floor (R =
+/// <see cref="BoxMuller.Bound"/>) are not drawn at all. The others are drawn 16 at a time and each
+/// normal is bounded from above from its raw words (<see cref="PairBounds"/>, a few vector
+/// operations): a pair goes on to log, sqrt and sincos (<see cref="BoxMuller.Pairs8(Vector256{uint}, Vector256{uint}, Span{float}, Span{float})"/>,
+/// eight at a time) and to the buffer only if x_j + ε·bound reaches the sample's current k-th,
+/// which rises as the sweep goes.</item>
+/// </list>
+/// Rounding is monotone, so z ≤ bound gives fl(x + fl(ε·z)) ≤ fl(x + fl(ε·bound)): an entry that is
+/// not offered is certified below the k-th it would have to beat, and nothing differs from drawing
+/// every normal. Larger k: every normal is drawn and sorted.
+/// </summary>
+internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int Group = NoiseStream.GroupSize;
+    private const int PerBlock = NoiseStream.PerBlock;
+
+    /// <summary>Seed blocks: whole groups holding at least k + 4 columns (all blocks of a short row).</summary>
+    private static int SeedBlockCount(int blocks, int k) => Math.Min(blocks, RoundUp(k / PerBlock + 2));
+
+    public static void Run(nint xPtr, long batch, int n, int k, T epsilon, int samples, NoiseStream noise,
+        double[] values, int[] indices, bool[] nanRows)
+    {
+        CpuRows.For(batch, (long)n * samples * 2, 0, (first, end, _) =>
+        {
+            var scratch = new Scratch(n, k, samples);
+            for (long r = first; r < end; r++)
+            {
+                var x = new ReadOnlySpan<T>((T*)xPtr + r * n, n);
+                var rowIndices = indices.AsSpan((int)(r * samples), samples);
+                if (HasNaN(x)) { values[r] = double.NaN; nanRows[r] = true; rowIndices.Clear(); continue; }
+                values[r] = epsilon == T.Zero ? Hard(x, k, scratch, rowIndices)
+                    : scratch.UseBuffer ? Buffered(x, r, k, epsilon, samples, noise, scratch, rowIndices)
+                    : Sorted(x, r, k, epsilon, samples, noise, scratch, rowIndices);
+            }
+        });
+    }
+
+    private sealed class Scratch
+    {
+        public readonly bool UseBuffer;
+        public readonly int Blocks;
+        public readonly T[] BlockMax, SeedMax;
+        public readonly int[] SeedBlocks, SeedColumns;
+        public readonly T[] SeedX, SeedV, Work;
+        public readonly bool[] Seeded;
+        public readonly uint[] Words = new uint[4 * Group];
+        public readonly int[] Live;
+        public readonly T[] XA0, XA1, XB0, XB1;
+        public readonly T[] Normals = new T[Group * PerBlock];
+        public readonly T[] TopValues;
+        public readonly int[] TopIndices;
+        public readonly int[] Counts;
+        public readonly T[] Thresholds;
+        public readonly int[] ThresholdIndices;
+        public readonly Pending Pairs = new();
+        // Large k only: one sample's normals and perturbed values, and sort scratch.
+        public readonly T[] SampleNormals = [];
+        public readonly T[] Perturbed = [];
+        public readonly int[] Columns = [], Permutation = [];
+
+        public Scratch(int n, int k, int samples)
+        {
+            UseBuffer = k <= Selection.BufferLimit;
+            Blocks = (n + PerBlock - 1) / PerBlock;
+            int padded = RoundUp(Blocks);
+            int seed = RoundUp(SeedBlockCount(Blocks, k));
+            BlockMax = new T[Blocks];
+            SeedMax = new T[seed];
+            SeedBlocks = new int[seed];
+            SeedColumns = new int[seed * PerBlock];
+            SeedX = new T[seed * PerBlock];
+            SeedV = new T[seed * PerBlock];
+            Work = new T[seed * PerBlock];
+            Seeded = new bool[Blocks];
+            Live = new int[padded];
+            (XA0, XA1, XB0, XB1) = (new T[padded], new T[padded], new T[padded], new T[padded]);
+            TopValues = new T[samples * k];
+            TopIndices = new int[samples * k];
+            Counts = new int[samples];
+            Thresholds = new T[samples];
+            ThresholdIndices = new int[samples];
+            if (!UseBuffer)
+            {
+                SampleNormals = new T[padded * PerBlock];
+                Perturbed = new T[n];
+                Columns = Enumerable.Range(0, n).ToArray();
+                Permutation = new int[n];
+            }
+        }
+    }
+
+    private static int RoundUp(int count) => (count + Group - 1) / Group * Group;
+
+    /// <summary>ε = 0: x + 0·z = x, so every sample picks the hard k-th largest (no noise drawn).</summary>
+    private static double Hard(ReadOnlySpan<T> x, int k, Scratch s, Span<int> rowIndices)
+    {
+        var values = s.TopValues.AsSpan(0, k);
+        var indices = s.TopIndices.AsSpan(0, k);
+        int count = 0;
+        for (int j = 0; j < x.Length; j++)
+            if (count < k || x[j] > values[k - 1]) Selection.Offer(values, indices, ref count, x[j], j);
+        rowIndices.Fill(indices[k - 1]);
+        return double.CreateTruncating(values[k - 1]);
+    }
+
+    /// <summary>k ≤ <see cref="Selection.BufferLimit"/>: seed, then sweep (see the class summary).</summary>
+    private static double Buffered(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
+        Scratch s, Span<int> rowIndices)
+    {
+        s.Counts.AsSpan().Clear();
+        s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
+        int seeded = SeedBlocks(x, k, s);
+        T floor = T.PositiveInfinity;
+        for (int q = 0; q < samples; q++) floor = T.Min(floor, Seed(row, q, k, epsilon, noise, s, seeded));
+        int live = LiveBlocks(x, epsilon, floor, s);
+        for (int q = 0; q < samples; q++)
+        {
+            for (int g = 0; g < live; g += Group)
+            {
+                Vector512<uint> w0, w1, w2, w3;
+                if (g + Group <= live && s.Live[g + Group - 1] - s.Live[g] == Group - 1) noise.Group(row, q, s.Live[g], out w0, out w1, out w2, out w3);
+                else noise.Group(row, q, s.Live, g, out w0, out w1, out w2, out w3);
+                uint passA = Passing(PairBounds.Of(w0, w1), s.XA0, s.XA1, g, epsilon, s.Thresholds[q]);
+                uint passB = Passing(PairBounds.Of(w2, w3), s.XB0, s.XB1, g, epsilon, s.Thresholds[q]);
+                if ((passA | passB) == 0) continue;
+                var words = s.Words.AsSpan();
+                w0.CopyTo(words);
+                w1.CopyTo(words[Group..]);
+                w2.CopyTo(words[(2 * Group)..]);
+                w3.CopyTo(words[(3 * Group)..]);
+                for (; passA != 0; passA &= passA - 1)
+                {
+                    int lane = BitOperations.TrailingZeroCount(passA);
+                    s.Pairs.Push(words[lane], words[Group + lane], PerBlock * s.Live[g + lane], x, k, epsilon, q, s);
+                }
+                for (; passB != 0; passB &= passB - 1)
+                {
+                    int lane = BitOperations.TrailingZeroCount(passB);
+                    s.Pairs.Push(words[2 * Group + lane], words[3 * Group + lane], PerBlock * s.Live[g + lane] + 2, x, k, epsilon, q, s);
+                }
+            }
+            s.Pairs.Flush(x, k, epsilon, q, s);
+        }
+        double sum = 0;
+        for (int q = 0; q < samples; q++)
+        {
+            sum += double.CreateTruncating(s.TopValues[q * k + k - 1]);
+            rowIndices[q] = s.TopIndices[q * k + k - 1];
+        }
+        return sum / samples;
+    }
+
+    /// <summary>
+    /// The <see cref="SeedBlockCount"/> blocks with the largest maximum x (value descending, block
+    /// ascending), marked in s.Seeded, their columns and x in s.SeedColumns and s.SeedX (−1 and −∞
+    /// for padding past n or past the last block); returns how many blocks.
+    /// </summary>
+    private static int SeedBlocks(ReadOnlySpan<T> x, int k, Scratch s)
+    {
+        int n = x.Length, count = SeedBlockCount(s.Blocks, k), found = 0;
+        for (int b = 0, j = 0; b < s.Blocks; b++, j += PerBlock)
+        {
+            T max = x[j];
+            for (int i = j + 1; i < Math.Min(n, j + PerBlock); i++) max = T.Max(max, x[i]);
+            s.BlockMax[b] = max;
+        }
+        var maxima = s.SeedMax.AsSpan(0, count);
+        var blocks = s.SeedBlocks.AsSpan(0, count);
+        for (int b = 0; b < s.Blocks; b++)
+            if (found < count || s.BlockMax[b] > maxima[count - 1]) Selection.Offer(maxima, blocks, ref found, s.BlockMax[b], b);
+        s.Seeded.AsSpan().Clear();
+        s.SeedColumns.AsSpan().Fill(-1);
+        s.SeedX.AsSpan().Fill(T.NegativeInfinity);
+        for (int i = 0; i < count; i++)
+        {
+            int b = blocks[i];
+            s.Seeded[b] = true;
+            for (int lane = 0, j = PerBlock * b; lane < PerBlock && j < n; lane++, j++)
+            {
+                s.SeedColumns[PerBlock * i + lane] = j;
+                s.SeedX[PerBlock * i + lane] = x[j];
+            }
+        }
+        s.SeedBlocks.AsSpan(count).Fill(blocks[count - 1]);
+        return count;
+    }
+
+    /// <summary>
+    /// Draws the seed blocks for sample q, finds t = the k-th largest of their perturbed values
+    /// (with multiplicity) and offers the entries ≥ t (at least k) to the sample's buffer; returns t.
+    /// </summary>
+    private static T Seed(long row, int q, int k, T epsilon, NoiseStream noise, Scratch s, int seeded)
+    {
+        int length = RoundUp(seeded) * PerBlock, lanes = Vector512<T>.Count;
+        var values = s.SeedV.AsSpan(0, length);
+        for (int g = 0; g < seeded; g += Group)
+        {
+            noise.Group(row, q, s.SeedBlocks, g, out var w0, out var w1, out var w2, out var w3);
+            BoxMuller.Normals16(w0, w1, w2, w3, s.Normals.AsSpan());
+            for (int t = 0; t < Group * PerBlock; t += lanes)
+                (Vector512.Create<T>(s.SeedX.AsSpan(g * PerBlock + t, lanes)) + Vector512.Create(epsilon) * Vector512.Create<T>(s.Normals.AsSpan(t, lanes)))
+                    .CopyTo(values.Slice(g * PerBlock + t, lanes));
+        }
+        T threshold = KthLargest(values, k, s.Work.AsSpan(0, length));
+        var at = Vector512.Create(threshold);
+        for (int t = 0; t < length; t += lanes)
+            for (ulong mask = Vector512.GreaterThanOrEqual(Vector512.Create<T>(values.Slice(t, lanes)), at).ExtractMostSignificantBits();
+                 mask != 0; mask &= mask - 1)
+            {
+                int i = t + BitOperations.TrailingZeroCount(mask);
+                if (s.SeedColumns[i] >= 0) Offer(s, k, q, values[i], s.SeedColumns[i]);
+            }
+        return threshold;
+    }
+
+    /// <summary>
+    /// The k-th largest of values (length a multiple of the vector width, no NaN), counting equal
+    /// values separately: k rounds at most of a vector maximum that removes the lanes equal to it.
+    /// </summary>
+    private static T KthLargest(ReadOnlySpan<T> values, int k, Span<T> work)
+    {
+        values.CopyTo(work);
+        int lanes = Vector512<T>.Count;
+        var removed = Vector512.Create(T.NegativeInfinity);
+        while (true)
+        {
+            var max = Vector512.Create<T>(work[..lanes]);
+            for (int t = lanes; t < work.Length; t += lanes) max = Vector512.Max(max, Vector512.Create<T>(work.Slice(t, lanes)));
+            var top = Vector512.Create(HorizontalMax(max));
+            int equal = 0;
+            for (int t = 0; t < work.Length; t += lanes)
+            {
+                var v = Vector512.Create<T>(work.Slice(t, lanes));
+                var hit = Vector512.Equals(v, top);
+                equal += BitOperations.PopCount(hit.ExtractMostSignificantBits());
+                Vector512.ConditionalSelect(hit, removed, v).CopyTo(work.Slice(t, lanes));
+            }
+            if (equal >= k || T.IsNegativeInfinity(top.ToScalar())) return top.ToScalar();
+            k -= equal;
+        }
+    }
+
+    private static T HorizontalMax(Vector512<T> v)
+    {
+        var half = Vector256.Max(v.GetLower(), v.GetUpper());
+        var quarter = Vector128.Max(half.GetLower(), half.GetUpper());
+        T max = quarter.GetElement(0);
+        for (int i = 1; i < Vector128<T>.Count; i++) max = T.Max(max, quarter.GetElement(i));
+        return max;
+    }
+
+    /// <summary>
+    /// Blocks not seeded whose largest x can reach the floor, fl(max x + fl(ε·R)) ≥ floor (every
+    /// normal is at most R), ascending, with the x of their four columns (−∞ past n) in list
+    /// order; padded to a whole group by repeating the last block with x = −∞. Returns how many.
+    /// </summary>
+    private static int LiveBlocks(ReadOnlySpan<T> x, T epsilon, T floor, Scratch s)
+    {
+        T reach = epsilon * T.CreateTruncating(BoxMuller.Bound);
+        int n = x.Length, live = 0;
+        for (int b = 0; b < s.Blocks; b++)
+        {
+            if (s.Seeded[b] || s.BlockMax[b] + reach < floor) continue;
+            int j = PerBlock * b;
+            s.Live[live] = b;
+            s.XA0[live] = x[j];
+            s.XA1[live] = j + 1 < n ? x[j + 1] : T.NegativeInfinity;
+            s.XB0[live] = j + 2 < n ? x[j + 2] : T.NegativeInfinity;
+            s.XB1[live++] = j + 3 < n ? x[j + 3] : T.NegativeInfinity;
+        }
+        int padded = RoundUp(live);
+        s.Live.AsSpan(live, padded - live).Fill(live > 0 ? s.Live[live - 1] : 0);
+        foreach (var column in new[] { s.XA0, s.XA1, s.XB0, s.XB1 }) column.AsSpan(live, padded - live).Fill(T.NegativeInfinity);
+        return live;
+    }
+
+    /// <summary>
+    /// Lanes of a group whose cos or sin normal might reach the threshold: x + ε·bound ≥ threshold,
+    /// in T arithmetic without fused multiply-add, so that monotone rounding makes it exact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Passing((Vector512<float> Cos, Vector512<float> Sin) bound, T[] xCos, T[] xSin, int g, T epsilon, T threshold)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var e = Vector512.Create(epsilon).As<T, float>();
+            var t = Vector512.Create(threshold).As<T, float>();
+            var cos = Vector512.Create<T>(xCos.AsSpan(g, Group)).As<T, float>() + e * bound.Cos;
+            var sin = Vector512.Create<T>(xSin.AsSpan(g, Group)).As<T, float>() + e * bound.Sin;
+            return (uint)(Vector512.GreaterThanOrEqual(cos, t) | Vector512.GreaterThanOrEqual(sin, t)).ExtractMostSignificantBits();
+        }
+        return PassingHalf(Vector512.WidenLower(bound.Cos), Vector512.WidenLower(bound.Sin), xCos, xSin, g, epsilon, threshold)
+             | PassingHalf(Vector512.WidenUpper(bound.Cos), Vector512.WidenUpper(bound.Sin), xCos, xSin, g + Group / 2, epsilon, threshold) << (Group / 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint PassingHalf(Vector512<double> cosBound, Vector512<double> sinBound, T[] xCos, T[] xSin, int at, T epsilon, T threshold)
+    {
+        var e = Vector512.Create(epsilon).As<T, double>();
+        var t = Vector512.Create(threshold).As<T, double>();
+        var cos = Vector512.Create<T>(xCos.AsSpan(at, Group / 2)).As<T, double>() + e * cosBound;
+        var sin = Vector512.Create<T>(xSin.AsSpan(at, Group / 2)).As<T, double>() + e * sinBound;
+        return (uint)(Vector512.GreaterThanOrEqual(cos, t) | Vector512.GreaterThanOrEqual(sin, t)).ExtractMostSignificantBits();
+    }
+
+    /// <summary>Offers v (column j) to sample q's buffer and refreshes its threshold once the buffer is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Offer(Scratch s, int k, int q, T v, int j)
+    {
+        if (s.Counts[q] == k && !Selection.Before(v, j, s.Thresholds[q], s.ThresholdIndices[q])) return;
+        var topValues = s.TopValues.AsSpan(q * k, k);
+        var topIndices = s.TopIndices.AsSpan(q * k, k);
+        Selection.Offer(topValues, topIndices, ref s.Counts[q], v, j);
+        if (s.Counts[q] == k) { s.Thresholds[q] = topValues[k - 1]; s.ThresholdIndices[q] = topIndices[k - 1]; }
+    }
+
+    /// <summary>
+    /// Box–Muller pairs waiting to be transformed eight at a time (<see cref="BoxMuller.Pairs8(Vector256{uint}, Vector256{uint}, Span{float}, Span{float})"/>,
+    /// lane for lane the arithmetic of a whole block), each with the column of its cosine normal
+    /// (the sine belongs to the next column).
+    /// </summary>
+    private sealed class Pending
+    {
+        private readonly uint[] radius = new uint[8], angle = new uint[8];
+        private readonly int[] column = new int[8];
+        private readonly T[] cos = new T[8], sin = new T[8];
+        private int count;
+
+        public void Push(uint radiusWord, uint angleWord, int cosColumn, ReadOnlySpan<T> x, int k, T epsilon, int q, Scratch s)
+        {
+            radius[count] = radiusWord;
+            angle[count] = angleWord;
+            column[count++] = cosColumn;
+            if (count == 8) Flush(x, k, epsilon, q, s);
+        }
+
+        public void Flush(ReadOnlySpan<T> x, int k, T epsilon, int q, Scratch s)
+        {
+            if (count == 0) return;
+            var r = Vector256.Create<uint>(radius);
+            var a = Vector256.Create<uint>(angle);
+            if (typeof(T) == typeof(float)) BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, float>(cos.AsSpan()), MemoryMarshal.Cast<T, float>(sin.AsSpan()));
+            else BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, double>(cos.AsSpan()), MemoryMarshal.Cast<T, double>(sin.AsSpan()));
+            for (int i = 0; i < count; i++)
+            {
+                int j = column[i];
+                if (j < x.Length) Offer(s, k, q, x[j] + epsilon * cos[i], j);
+                if (j + 1 < x.Length) Offer(s, k, q, x[j + 1] + epsilon * sin[i], j + 1);
+            }
+            count = 0;
+        }
+    }
+
+    /// <summary>k > <see cref="Selection.BufferLimit"/>: every normal of each sample, then a sort.</summary>
+    private static double Sorted(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
+        Scratch s, Span<int> rowIndices)
+    {
+        int n = x.Length;
+        double sum = 0;
+        for (int q = 0; q < samples; q++)
+        {
+            noise.FillSample<T>(row, q, s.Blocks, s.SampleNormals);
+            for (int j = 0; j < n; j++) s.Perturbed[j] = x[j] + epsilon * s.SampleNormals[j];
+            var (value, index) = Selection.KthBySort(s.Perturbed, 0, s.Columns, n, k, s.Permutation);
+            sum += double.CreateTruncating(value);
+            rowIndices[q] = index;
+        }
+        return sum / samples;
+    }
+
+    private static bool HasNaN(ReadOnlySpan<T> x)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + Vector256<T>.Count <= x.Length; i += Vector256<T>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<T>.Count));
+                if (!Vector256.EqualsAll(v, v)) return true;
+            }
+        for (; i < x.Length; i++) if (T.IsNaN(x[i])) return true;
+        return false;
+    }
+}
