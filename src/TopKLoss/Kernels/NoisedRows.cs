@@ -56,7 +56,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     {
         public readonly bool UseBuffer;
         public readonly int Blocks;
-        public readonly T[] BlockMax, SeedMax;
+        public readonly T[] BlockMax;
         public readonly int[] SeedBlocks, SeedColumns;
         public readonly T[] SeedX, SeedV, Work;
         public readonly bool[] Seeded;
@@ -81,13 +81,12 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             Blocks = (n + PerBlock - 1) / PerBlock;
             int padded = RoundUp(Blocks);
             int seed = RoundUp(SeedBlockCount(Blocks, k));
-            BlockMax = new T[Blocks];
-            SeedMax = new T[seed];
+            BlockMax = new T[padded];
             SeedBlocks = new int[seed];
             SeedColumns = new int[seed * PerBlock];
             SeedX = new T[seed * PerBlock];
             SeedV = new T[seed * PerBlock];
-            Work = new T[seed * PerBlock];
+            Work = new T[Math.Max(seed * PerBlock, padded)];
             Seeded = new bool[Blocks];
             Live = new int[padded];
             (XA0, XA1, XB0, XB1) = (new T[padded], new T[padded], new T[padded], new T[padded]);
@@ -168,8 +167,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <summary>
-    /// The <see cref="SeedBlockCount"/> blocks with the largest maximum x (value descending, block
-    /// ascending), marked in s.Seeded, their columns and x in s.SeedColumns and s.SeedX (−1 and −∞
+    /// The first <see cref="SeedBlockCount"/> blocks (ascending) whose maximum x reaches the
+    /// SeedBlockCount-th largest block maximum (any choice is exact; high ones give a high floor), marked in s.Seeded, their columns and x in s.SeedColumns and s.SeedX (−1 and −∞
     /// for padding past n or past the last block); returns how many blocks.
     /// </summary>
     private static int SeedBlocks(ReadOnlySpan<T> x, int k, Scratch s)
@@ -178,13 +177,16 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         for (int b = 0, j = 0; b < s.Blocks; b++, j += PerBlock)
         {
             T max = x[j];
-            for (int i = j + 1; i < Math.Min(n, j + PerBlock); i++) max = T.Max(max, x[i]);
+            for (int i = j + 1; i < Math.Min(n, j + PerBlock); i++) max = T.MaxNative(max, x[i]); // no NaN here: one vmaxss
             s.BlockMax[b] = max;
         }
-        var maxima = s.SeedMax.AsSpan(0, count);
+        // The count-th largest block maximum by vector maxima, then the blocks reaching it in index order.
+        var maxima = s.BlockMax.AsSpan(0, RoundUp(s.Blocks));
+        maxima[s.Blocks..].Fill(T.NegativeInfinity);
+        T cut = KthLargest(maxima, count, s.Work.AsSpan(0, maxima.Length));
         var blocks = s.SeedBlocks.AsSpan(0, count);
-        for (int b = 0; b < s.Blocks; b++)
-            if (found < count || s.BlockMax[b] > maxima[count - 1]) Selection.Offer(maxima, blocks, ref found, s.BlockMax[b], b);
+        for (int b = 0; b < s.Blocks && found < count; b++)
+            if (s.BlockMax[b] >= cut) blocks[found++] = b;
         s.Seeded.AsSpan().Clear();
         s.SeedColumns.AsSpan().Fill(-1);
         s.SeedX.AsSpan().Fill(T.NegativeInfinity);
