@@ -13,6 +13,14 @@ namespace TopKLoss.Bench;
 /// </summary>
 internal static class Probe
 {
+    private static void OneThread(Action body)
+    {
+        int previous = TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism;
+        TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism = 1;
+        try { body(); }
+        finally { TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism = previous; }
+    }
+
     public static void Run(int iterations)
     {
         if (Environment.GetEnvironmentVariable("PROBE_KERNEL_THREADS") is { } kt) TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism = int.Parse(kt);
@@ -27,13 +35,15 @@ internal static class Probe
             ("smooth top-5 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.smooth_topk_svm_loss(s, y1k, 5, 1.0, 1.0))),
             ("smooth top-20 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.smooth_topk_svm_loss(s, y1k, 20, 1.0, 1.0))),
             ("noised top-5 B=10 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 1.0, 10, noise))),
+            ("smooth top-5, 1 kernel thr", () => OneThread(() => BenchDevice.ForwardBackward(s1k, s => F.smooth_topk_svm_loss(s, y1k, 5, 1.0, 1.0)))),
+            ("noised B=10, 1 kernel thr", () => OneThread(() => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 1.0, 10, noise)))),
             ("noised top-5 B=10 ε=0.2", () => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 0.2, 10, noise))),
             ("cross_entropy n=100000", () => BenchDevice.ForwardBackward(s1e5, s => nn.functional.cross_entropy(s, y1e5))),
             ("smooth top-5 n=100000", () => BenchDevice.ForwardBackward(s1e5, s => F.smooth_topk_svm_loss(s, y1e5, 5, 1.0, 1.0))),
         };
         var times = cases.Select(_ => new List<double>()).ToArray();
         // n = 1000 and n = 100,000 apart: a 300 ms case evicts caches and remaps memory for the next ones.
-        foreach (var group in new[] { (First: 0, End: 5, Rounds: iterations), (First: 5, End: 7, Rounds: Math.Max(3, iterations / 20)) })
+        foreach (var group in new[] { (First: 0, End: 7, Rounds: iterations), (First: 7, End: 9, Rounds: Math.Max(3, iterations / 20)) })
         {
             for (int warm = 0; warm < 3; warm++) for (int c = group.First; c < group.End; c++) cases[c].Body();
             for (int i = 0; i < group.Rounds; i++)
@@ -50,8 +60,9 @@ internal static class Probe
         for (int c = 0; c < cases.Length; c++)
         {
             if (times[c].Count == 0) continue;
-            double baseline = Median(times[cases[c].Name.EndsWith("n=100000") ? 5 : 0]);
-            Console.WriteLine($"{cases[c].Name,-26} {times[c].Min(),9:F3} {Median(times[c]),10:F3} {Median(times[c]) / baseline,6:F2}x");
+            var baselineTimes = times[cases[c].Name.EndsWith("n=100000") ? 7 : 0];
+            string ratio = baselineTimes.Count == 0 ? "-" : $"{Median(times[c]) / Median(baselineTimes):F2}x";
+            Console.WriteLine($"{cases[c].Name,-26} {times[c].Min(),9:F3} {Median(times[c]),10:F3} {ratio,7}");
             if (Environment.GetEnvironmentVariable("PROBE_DEBUG") is not null)
             {
                 var sorted = times[c].Order().ToArray();

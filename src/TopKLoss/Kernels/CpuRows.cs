@@ -57,20 +57,30 @@ internal static unsafe class CpuRows
 
     /// <summary>
     /// Runs <paramref name="body"/>(firstRow, endRow, scratch) over row ranges, in parallel when
-    /// the work is large enough to pay for it. Each range gets its own float64 scratch buffer of
-    /// <paramref name="scratchPerRange"/> elements.
+    /// the work is large enough to pay for it. Each thread gets its own float64 scratch buffer of
+    /// <paramref name="scratchPerRange"/> elements. The rows are cut into several chunks per thread,
+    /// taken dynamically: a worker that starts late (waking on a busy or idle core, which on a small
+    /// VM takes a good part of a millisecond) takes fewer chunks instead of the others waiting for
+    /// its fixed share.
     /// </summary>
     public static void For(long rows, long workPerRow, int scratchPerRange, Action<long, long, double[]> body)
     {
-        int ranges = (int)Math.Min(MaxDegreeOfParallelism, rows);
-        if (rows * workPerRow < 32_768) ranges = 1;
-        void Run(long first, long end)
+        int threads = (int)Math.Min(MaxDegreeOfParallelism, rows);
+        if (rows * workPerRow < 32_768 || threads <= 1)
         {
             var scratch = ArrayPool<double>.Shared.Rent(scratchPerRange);
-            try { body(first, end, scratch); }
+            try { body(0, rows, scratch); }
             finally { ArrayPool<double>.Shared.Return(scratch); }
+            return;
         }
-        if (ranges == 1) { Run(0, rows); return; }
-        Parallel.For(0, ranges, r => Run(rows * r / ranges, rows * (r + 1) / ranges));
+        int chunks = (int)Math.Min(rows, threads * 8L);
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            () => ArrayPool<double>.Shared.Rent(scratchPerRange),
+            (chunk, _, scratch) =>
+            {
+                body(rows * chunk / chunks, rows * (chunk + 1) / chunks, scratch);
+                return scratch;
+            },
+            scratch => ArrayPool<double>.Shared.Return(scratch));
     }
 }

@@ -60,8 +60,7 @@ internal static class LogEspPacks
                 for (int t = 1; t <= Math.Min(K, m); t++) // σ_0 and σ_{t>m} are constants
                     adjointLanes[t * lanes + l] = upstream[(long)pack[l] * (K + 1) + t] / sigmaLanes[t * lanes + l];
             PackedEsp<V, L>.Reverse(e, adjoint, saved, scratch);
-            var gradient = PackedEsp<V, L>.Lanes(e);
-            for (int l = 0; l < pack.Length; l++) RowPack.Store(dst, isFloat, m, pack[l], gradient, l, lanes);
+            RowPack.Store<V, L>(dst, isFloat, m, pack, e);
         });
     }
 }

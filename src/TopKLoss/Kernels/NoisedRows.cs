@@ -39,7 +39,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     {
         CpuRows.For(batch, (long)n * samples * 2, 0, (first, end, _) =>
         {
-            var scratch = new Scratch(n, k, samples);
+            var scratch = cached is { } c && c.Fits(n, k, samples) ? c : cached = new Scratch(n, k, samples);
             for (long r = first; r < end; r++)
             {
                 var x = new ReadOnlySpan<T>((T*)xPtr + r * n, n);
@@ -52,8 +52,15 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         });
     }
 
+    /// <summary>This thread's scratch of the last call: rows are cut into many small ranges.</summary>
+    [ThreadStatic] private static Scratch? cached;
+
     private sealed class Scratch
     {
+        private readonly (int N, int K, int Samples) shape;
+
+        public bool Fits(int n, int k, int samples) => shape == (n, k, samples);
+
         public readonly bool UseBuffer;
         public readonly int Blocks;
         public readonly T[] BlockMax;
@@ -77,6 +84,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
 
         public Scratch(int n, int k, int samples)
         {
+            shape = (n, k, samples);
             UseBuffer = k <= Selection.BufferLimit;
             Blocks = (n + PerBlock - 1) / PerBlock;
             int padded = RoundUp(Blocks);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TopKLoss.Kernels;
 
@@ -23,24 +24,27 @@ internal static unsafe class RowPack
         var flat = PackedEsp<V, L>.Lanes(e[..n]);
         Span<double> shifts = stackalloc double[lanes];
         shifts.Clear();
+        shift.CopyTo(shifts);
+        int done = 0;
+        if (typeof(V) == typeof(Vector512<double>) && Avx512F.IsSupported)
+            done = Transposed8.Load(basePtr, isFloat, n, rows, MemoryMarshal.Cast<V, Vector512<double>>(e[..n]));
         for (int l = 0; l < lanes; l++)
         {
             if (l >= rows.Length)
             {
-                for (int i = 0; i < n; i++) flat[i * lanes + l] = double.NegativeInfinity;
+                for (int i = done; i < n; i++) flat[i * lanes + l] = double.NegativeInfinity;
                 continue;
             }
-            shifts[l] = shift[l];
             long offset = (long)rows[l] * n;
             if (isFloat)
             {
                 var src = new ReadOnlySpan<float>((float*)basePtr + offset, n);
-                for (int i = 0; i < n; i++) flat[i * lanes + l] = src[i];
+                for (int i = done; i < n; i++) flat[i * lanes + l] = src[i];
             }
             else
             {
                 var src = new ReadOnlySpan<double>((double*)basePtr + offset, n);
-                for (int i = 0; i < n; i++) flat[i * lanes + l] = src[i];
+                for (int i = done; i < n; i++) flat[i * lanes + l] = src[i];
             }
             if (skip[l] >= 0) flat[skip[l] * lanes + l] = double.NegativeInfinity;
         }
@@ -48,19 +52,27 @@ internal static unsafe class RowPack
         for (int i = 0; i < n; i++) e[i] = L.Exp(L.Subtract(L.Multiply(e[i], scaleVector), shiftVector));
     }
 
-    /// <summary>Writes lane <paramref name="lane"/> of <paramref name="flat"/> (n elements) to row <paramref name="row"/>.</summary>
-    public static void Store(nint basePtr, bool isFloat, int n, int row, ReadOnlySpan<double> flat, int lane, int lanes)
+    /// <summary>Writes lane l of <paramref name="e"/> (n elements) to row rows[l], for every row of the pack.</summary>
+    public static void Store<V, L>(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, Span<V> e)
+        where V : struct where L : ILanes<V>
     {
-        long offset = (long)row * n;
-        if (isFloat)
+        int lanes = L.Count, done = 0;
+        if (typeof(V) == typeof(Vector512<double>) && Avx512F.IsSupported && rows.Length == lanes)
+            done = Transposed8.Store(basePtr, isFloat, n, rows, MemoryMarshal.Cast<V, Vector512<double>>(e[..n]));
+        var flat = PackedEsp<V, L>.Lanes(e[..n]);
+        for (int l = 0; l < rows.Length; l++)
         {
-            var dst = new Span<float>((float*)basePtr + offset, n);
-            for (int i = 0; i < n; i++) dst[i] = (float)flat[i * lanes + lane];
-        }
-        else
-        {
-            var dst = new Span<double>((double*)basePtr + offset, n);
-            for (int i = 0; i < n; i++) dst[i] = flat[i * lanes + lane];
+            long offset = (long)rows[l] * n;
+            if (isFloat)
+            {
+                var dst = new Span<float>((float*)basePtr + offset, n);
+                for (int i = done; i < n; i++) dst[i] = (float)flat[i * lanes + l];
+            }
+            else
+            {
+                var dst = new Span<double>((double*)basePtr + offset, n);
+                for (int i = done; i < n; i++) dst[i] = flat[i * lanes + l];
+            }
         }
     }
 

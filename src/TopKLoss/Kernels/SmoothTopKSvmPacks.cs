@@ -78,11 +78,8 @@ internal static class SmoothTopKSvmPacks
             PackedEsp<V, L>.Reverse(e, adjoint, saved, scratch);
 
             var gradient = PackedEsp<V, L>.Lanes(e);
-            for (int l = 0; l < pack.Length; l++)
-            {
-                gradient[skip[l] * lanes + l] = -c[l];
-                RowPack.Store(dst, isFloat, n, pack[l], gradient, l, lanes);
-            }
+            for (int l = 0; l < pack.Length; l++) gradient[skip[l] * lanes + l] = -c[l];
+            RowPack.Store<V, L>(dst, isFloat, n, pack, e);
         });
     }
 }
