@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TopKLoss.Kernels;
+
+namespace TopKLoss.Tests.Kernels;
+
+/// <summary>The register-resident recursions for K ≤ 8 against the in-memory ones: bit for bit.</summary>
+public class PackedEspSmallKTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 40)]
+    [InlineData(2, 33)]
+    [InlineData(5, 1000)]
+    [InlineData(5, 31)]
+    [InlineData(7, 64)]
+    [InlineData(8, 257)]
+    [InlineData(8, 8)]
+    public void Forward_and_reverse_equal_the_in_memory_recursions_bit_for_bit(int K, int n)
+    {
+        var random = new Random(K * 1000 + n);
+        var lanes = new double[n * 8];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = random.Next(10) == 0 ? 0 : random.NextDouble(); // zeros: skipped labels
+        var e = MemoryMarshal.Cast<double, Vector512<double>>(lanes).ToArray();
+        int checkpoints = PackedEsp<Vector512<double>, Lanes512>.CheckpointLength(n, K);
+        int block = PackedEsp<Vector512<double>, Lanes512>.BlockLength(K);
+
+        var (sigma, saved) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
+        var (sigmaRef, savedRef) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
+        PackedEspSmallK<Vector512<double>, Lanes512>.Forward(e, sigma, saved);
+        PackedEsp<Vector512<double>, Lanes512>.ForwardInMemory(e, sigmaRef, savedRef);
+        Assert.Equal(sigmaRef, sigma);
+        Assert.Equal(savedRef, saved);
+
+        var adjoint = new Vector512<double>[K + 1];
+        for (int t = 1; t <= K; t++) adjoint[t] = Vector512.Create(random.NextDouble() - 0.5) / sigma[t];
+        var adjointRef = adjoint.ToArray();
+        var gradient = e.ToArray();
+        var gradientRef = e.ToArray();
+        PackedEspSmallK<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
+        PackedEsp<Vector512<double>, Lanes512>.ReverseInMemory(gradientRef, adjointRef, savedRef, new Vector512<double>[block]);
+        Assert.Equal(gradientRef, gradient);
+    }
+}
