@@ -35,21 +35,9 @@ public class NoisedTopKBenchmarks
 /// The paper's CIFAR-100 setting ε = 0.2, B = 10 at n = 1000: noise narrower than the unit-variance
 /// scores, so the fused kernel's bounds rule out whole blocks and most pairs.
 /// </summary>
-public class NoisedTopKNarrowNoiseBenchmarks
+public class NoisedTopKNarrowNoiseBenchmarks : AgainstCrossEntropy
 {
-    private Tensor scores = null!, labels = null!;
     private readonly Generator noise = new(99);
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        var generator = new Generator(1234);
-        scores = randn(256, 1000, generator: generator).to(BenchDevice.Device);
-        labels = randint(0, 1000, new long[] { 256 }, generator: generator).to(BenchDevice.Device);
-    }
-
-    [Benchmark(Baseline = true, Description = "cross_entropy")]
-    public void CrossEntropy() => BenchDevice.ForwardBackward(scores, s => nn.functional.cross_entropy(s, labels));
 
     [Benchmark(Description = "noised_topk_loss k=5 B=10 eps=0.2")]
     public void NoisedTopK() => BenchDevice.ForwardBackward(scores, s => F.noised_topk_loss(s, labels, 5, 0.2, 10, noise));

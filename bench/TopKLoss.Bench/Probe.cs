@@ -37,13 +37,14 @@ internal static class Probe
             ("noised top-5 B=10 n=1000", () => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 1.0, 10, noise))),
             ("smooth top-5, 1 kernel thr", () => OneThread(() => BenchDevice.ForwardBackward(s1k, s => F.smooth_topk_svm_loss(s, y1k, 5, 1.0, 1.0)))),
             ("noised B=10, 1 kernel thr", () => OneThread(() => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 1.0, 10, noise)))),
+            ("perturbed top-6 B=10 alone", () => BenchDevice.ForwardBackward(s1k, s => F.perturbed_topk(s, 6, 1.0, 10, noise).sum())),
             ("noised top-5 B=10 ε=0.2", () => BenchDevice.ForwardBackward(s1k, s => F.noised_topk_loss(s, y1k, 5, 0.2, 10, noise))),
             ("cross_entropy n=100000", () => BenchDevice.ForwardBackward(s1e5, s => nn.functional.cross_entropy(s, y1e5))),
             ("smooth top-5 n=100000", () => BenchDevice.ForwardBackward(s1e5, s => F.smooth_topk_svm_loss(s, y1e5, 5, 1.0, 1.0))),
         };
         var times = cases.Select(_ => new List<double>()).ToArray();
         // n = 1000 and n = 100,000 apart: a 300 ms case evicts caches and remaps memory for the next ones.
-        foreach (var group in new[] { (First: 0, End: 7, Rounds: iterations), (First: 7, End: 9, Rounds: Math.Max(3, iterations / 20)) })
+        foreach (var group in new[] { (First: 0, End: 8, Rounds: iterations), (First: 8, End: 10, Rounds: Math.Max(3, iterations / 20)) })
         {
             for (int warm = 0; warm < 3; warm++) for (int c = group.First; c < group.End; c++) cases[c].Body();
             for (int i = 0; i < group.Rounds; i++)
@@ -60,7 +61,7 @@ internal static class Probe
         for (int c = 0; c < cases.Length; c++)
         {
             if (times[c].Count == 0) continue;
-            var baselineTimes = times[cases[c].Name.EndsWith("n=100000") ? 7 : 0];
+            var baselineTimes = times[cases[c].Name.EndsWith("n=100000") ? 8 : 0];
             string ratio = baselineTimes.Count == 0 ? "-" : $"{Median(times[c]) / Median(baselineTimes):F2}x";
             Console.WriteLine($"{cases[c].Name,-26} {times[c].Min(),9:F3} {Median(times[c]),10:F3} {ratio,7}");
             if (Environment.GetEnvironmentVariable("PROBE_DEBUG") is not null)

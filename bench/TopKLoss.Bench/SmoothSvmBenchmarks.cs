@@ -31,21 +31,8 @@ public class SmoothSvmBenchmarks
 }
 
 /// <summary>The plain tensor-ops implementation (test oracle, CUDA fallback) at the reference point n = 1000, k = 5.</summary>
-public class SmoothSvmTensorOpsBenchmarks
+public class SmoothSvmTensorOpsBenchmarks : AgainstCrossEntropy
 {
-    private Tensor scores = null!, labels = null!;
-
-    [GlobalSetup]
-    public void Setup()
-    {
-        var generator = new Generator(1234);
-        scores = randn(256, 1000, generator: generator).to(BenchDevice.Device);
-        labels = randint(0, 1000, new long[] { 256 }, generator: generator).to(BenchDevice.Device);
-    }
-
-    [Benchmark(Baseline = true, Description = "cross_entropy")]
-    public void CrossEntropy() => BenchDevice.ForwardBackward(scores, s => nn.functional.cross_entropy(s, labels));
-
     [Benchmark(Description = "tensor-ops smooth top-5 SVM")]
     public void TensorOps() => BenchDevice.ForwardBackward(scores, s => SmoothSvm.SmoothSvmOps.SmoothLoss(s, labels, 5, 1.0, 1.0).mean());
 }

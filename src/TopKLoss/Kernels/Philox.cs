@@ -41,17 +41,46 @@ internal static class Philox
         uint k0, uint k1)
     {
         if (!Avx2.IsSupported) { Block8Scalar(ref c0, ref c1, ref c2, ref c3, k0, k1); return; }
-        var m0 = Vector256.Create(M0);
-        var m1 = Vector256.Create(M1);
+        VectorRounds<Vector256<uint>, Words256>(ref c0, ref c1, ref c2, ref c3, k0, k1);
+    }
+
+    /// <summary>The ten rounds on vectors of counters (lane i = block i), whatever the width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void VectorRounds<V, W>(ref V c0, ref V c1, ref V c2, ref V c3, uint k0, uint k1)
+        where V : struct where W : IWords<V>
+    {
+        V m0 = W.Broadcast(M0), m1 = W.Broadcast(M1);
+        var (a0, a1, a2, a3) = (c0, c1, c2, c3); // registers, not the callers' memory, across the rounds
         for (int round = 0; round < Rounds; round++)
         {
             if (round > 0) { k0 += W0; k1 += W1; }
-            var (hi0, lo0) = MulHiLo(m0, c0);
-            var (hi1, lo1) = MulHiLo(m1, c2);
-            var n0 = hi1 ^ c1 ^ Vector256.Create(k0);
-            var n2 = hi0 ^ c3 ^ Vector256.Create(k1);
-            c0 = n0; c1 = lo1; c2 = n2; c3 = lo0;
+            var (hi0, lo0) = W.MulHiLo(m0, a0);
+            var (hi1, lo1) = W.MulHiLo(m1, a2);
+            (a0, a1, a2, a3) = (W.Xor(hi1, a1, W.Broadcast(k0)), lo1, W.Xor(hi0, a3, W.Broadcast(k1)), lo0);
         }
+        (c0, c1, c2, c3) = (a0, a1, a2, a3);
+    }
+
+    private interface IWords<V> where V : struct
+    {
+        static abstract V Broadcast(uint value);
+        /// <summary>High and low halves of the 64-bit products m·c, lane by lane.</summary>
+        static abstract (V Hi, V Lo) MulHiLo(V m, V c);
+        static abstract V Xor(V a, V b, V c);
+    }
+
+    private readonly struct Words256 : IWords<Vector256<uint>>
+    {
+        public static Vector256<uint> Broadcast(uint value) => Vector256.Create(value);
+        public static (Vector256<uint> Hi, Vector256<uint> Lo) MulHiLo(Vector256<uint> m, Vector256<uint> c) => Philox.MulHiLo(m, c);
+        public static Vector256<uint> Xor(Vector256<uint> a, Vector256<uint> b, Vector256<uint> c) => a ^ b ^ c;
+    }
+
+    private readonly struct Words512 : IWords<Vector512<uint>>
+    {
+        public static Vector512<uint> Broadcast(uint value) => Vector512.Create(value);
+        public static (Vector512<uint> Hi, Vector512<uint> Lo) MulHiLo(Vector512<uint> m, Vector512<uint> c) => Philox.MulHiLo(m, c);
+        public static Vector512<uint> Xor(Vector512<uint> a, Vector512<uint> b, Vector512<uint> c) => a ^ b ^ c;
     }
 
     /// <summary>High and low halves of the 64-bit products m·c, lane by lane (vpmuludq on even and odd lanes).</summary>
@@ -82,19 +111,7 @@ internal static class Philox
             (c0, c1, c2, c3) = (Vector512.Create(l0, u0), Vector512.Create(l1, u1), Vector512.Create(l2, u2), Vector512.Create(l3, u3));
             return;
         }
-        var m0 = Vector512.Create(M0);
-        var m1 = Vector512.Create(M1);
-        var (a0, a1, a2, a3) = (c0, c1, c2, c3); // registers, not the callers' memory, across the rounds
-        for (int round = 0; round < Rounds; round++)
-        {
-            if (round > 0) { k0 += W0; k1 += W1; }
-            var (hi0, lo0) = MulHiLo(m0, a0);
-            var (hi1, lo1) = MulHiLo(m1, a2);
-            var n0 = hi1 ^ a1 ^ Vector512.Create(k0);
-            var n2 = hi0 ^ a3 ^ Vector512.Create(k1);
-            a0 = n0; a1 = lo1; a2 = n2; a3 = lo0;
-        }
-        (c0, c1, c2, c3) = (a0, a1, a2, a3);
+        VectorRounds<Vector512<uint>, Words512>(ref c0, ref c1, ref c2, ref c3, k0, k1);
     }
 
     /// <summary>As the 256-bit MulHiLo on 16 lanes; the merges are single vpternlogq selects.</summary>

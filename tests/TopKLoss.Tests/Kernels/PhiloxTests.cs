@@ -31,41 +31,36 @@ public class PhiloxTests
         Assert.Equal(Vector256.Create(e3), v3);
     }
 
-    [Fact]
-    public void Block8_equals_eight_scalar_blocks_for_random_counters_and_keys()
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Vector_blocks_equal_scalar_blocks_for_random_counters_and_keys(int width)
     {
-        var random = new Random(7);
+        var random = new Random(width);
         uint Next() => (uint)random.NextInt64(0, 1L << 32);
         for (int trial = 0; trial < 200; trial++)
         {
             var words = new uint[4][];
-            for (int w = 0; w < 4; w++) words[w] = Enumerable.Range(0, 8).Select(_ => Next()).ToArray();
+            for (int w = 0; w < 4; w++) words[w] = Enumerable.Range(0, width).Select(_ => Next()).ToArray();
             uint k0 = Next(), k1 = Next();
-            var v0 = Vector256.Create<uint>(words[0]); var v1 = Vector256.Create<uint>(words[1]);
-            var v2 = Vector256.Create<uint>(words[2]); var v3 = Vector256.Create<uint>(words[3]);
-            Philox.Block8(ref v0, ref v1, ref v2, ref v3, k0, k1);
-            for (int lane = 0; lane < 8; lane++)
+            var output = width == 8 ? Eight(words, k0, k1) : Sixteen(words, k0, k1);
+            for (int lane = 0; lane < width; lane++)
                 Assert.Equal(Philox.Block(words[0][lane], words[1][lane], words[2][lane], words[3][lane], k0, k1),
-                    (v0[lane], v1[lane], v2[lane], v3[lane]));
+                    (output[0][lane], output[1][lane], output[2][lane], output[3][lane]));
         }
     }
 
-    [Fact]
-    public void Block16_equals_sixteen_scalar_blocks_for_random_counters_and_keys()
+    private static uint[][] Eight(uint[][] words, uint k0, uint k1)
     {
-        var random = new Random(8);
-        uint Next() => (uint)random.NextInt64(0, 1L << 32);
-        for (int trial = 0; trial < 100; trial++)
-        {
-            var words = new uint[4][];
-            for (int w = 0; w < 4; w++) words[w] = Enumerable.Range(0, 16).Select(_ => Next()).ToArray();
-            uint k0 = Next(), k1 = Next();
-            var v0 = Vector512.Create<uint>(words[0]); var v1 = Vector512.Create<uint>(words[1]);
-            var v2 = Vector512.Create<uint>(words[2]); var v3 = Vector512.Create<uint>(words[3]);
-            Philox.Block16(ref v0, ref v1, ref v2, ref v3, k0, k1);
-            for (int lane = 0; lane < 16; lane++)
-                Assert.Equal(Philox.Block(words[0][lane], words[1][lane], words[2][lane], words[3][lane], k0, k1),
-                    (v0[lane], v1[lane], v2[lane], v3[lane]));
-        }
+        var v = words.Select(w => Vector256.Create<uint>(w)).ToArray();
+        Philox.Block8(ref v[0], ref v[1], ref v[2], ref v[3], k0, k1);
+        return v.Select(x => Enumerable.Range(0, 8).Select(i => x[i]).ToArray()).ToArray();
+    }
+
+    private static uint[][] Sixteen(uint[][] words, uint k0, uint k1)
+    {
+        var v = words.Select(w => Vector512.Create<uint>(w)).ToArray();
+        Philox.Block16(ref v[0], ref v[1], ref v[2], ref v[3], k0, k1);
+        return v.Select(x => Enumerable.Range(0, 16).Select(i => x[i]).ToArray()).ToArray();
     }
 }
