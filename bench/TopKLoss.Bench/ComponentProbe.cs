@@ -25,6 +25,17 @@ internal static class ComponentProbe
     {
         CpuRows.MaxDegreeOfParallelism = 1;
         {
+            var data = randn(256, 1000, generator: new Generator(77));
+            nint ptr = CpuRows.Pointer(data);
+            foreach (int q in new[] { 6, 21 })
+            {
+                var values = new double[q]; var indices = new int[q];
+                for (int warm = 0; warm < 200; warm++) for (int r = 0; r < 256; r++) CpuRows.ScanTop(ptr, true, r, 1000, values, indices);
+                double scan = Time(() => { for (int r = 0; r < 256; r++) CpuRows.ScanTop(ptr, true, r, 1000, values, indices); });
+                Console.WriteLine($"RowTop.Scan top-{q} of 256 x 1000: {scan:F3} ms");
+            }
+        }
+        {
             var scores = randn(256, 1000, generator: new Generator(1234));
             var labels = randint(0, 1000, new long[] { 256 }, generator: new Generator(5));
             foreach (int k in new[] { 5, 20 })

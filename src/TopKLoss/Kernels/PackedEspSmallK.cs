@@ -42,8 +42,8 @@ internal static class PackedEspSmallK<V, L> where V : struct where L : ILanes<V>
             s8 = L.Fma(ei, s7, s8); s7 = L.Fma(ei, s6, s7); s6 = L.Fma(ei, s5, s6); s5 = L.Fma(ei, s4, s5);
             s4 = L.Fma(ei, s3, s4); s3 = L.Fma(ei, s2, s3); s2 = L.Fma(ei, s1, s2); s1 = L.Fma(ei, one, s1);
         }
-        Span<V> all = [one, s1, s2, s3, s4, s5, s6, s7, s8];
-        all[..(K + 1)].CopyTo(sigma);
+        Save(sigma, one, s1, s2, s3, s4, s5, s6, s7);
+        if (K == 8) sigma[8] = s8;
     }
 
     /// <summary>As <see cref="PackedEsp{V,L}.Reverse"/>, for adjoint.Length − 1 ≤ <see cref="MaxK"/>.</summary>
@@ -89,10 +89,22 @@ internal static class PackedEspSmallK<V, L> where V : struct where L : ILanes<V>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static V Pick(ReadOnlySpan<V> values, int t, V zero) => t < values.Length ? values[t] : zero;
 
-    /// <summary>destination[t] = (v0, v1, …)[t] for t &lt; destination.Length (≤ 8).</summary>
+    /// <summary>
+    /// destination[t] = (v0, v1, …)[t] for t &lt; destination.Length (≤ 8). Inlined and without a
+    /// temporary array: a call inside the loops would force every vector register to memory (all
+    /// of them are caller-saved), which made this path slower than the in-memory one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Save(Span<V> destination, V v0, V v1, V v2, V v3, V v4, V v5, V v6, V v7)
     {
-        Span<V> all = [v0, v1, v2, v3, v4, v5, v6, v7];
-        all[..destination.Length].CopyTo(destination);
+        int length = destination.Length;
+        if (length > 0) destination[0] = v0;
+        if (length > 1) destination[1] = v1;
+        if (length > 2) destination[2] = v2;
+        if (length > 3) destination[3] = v3;
+        if (length > 4) destination[4] = v4;
+        if (length > 5) destination[5] = v5;
+        if (length > 6) destination[6] = v6;
+        if (length > 7) destination[7] = v7;
     }
 }

@@ -19,8 +19,8 @@ internal static class RowTop
     /// <summary>
     /// <see cref="Largest"/> straight from float32/float64 storage, vectorized: a first pass takes
     /// the maxima of q chunks (their minimum T is ≤ the q-th largest, since q distinct entries are
-    /// ≥ T) and checks finiteness; a second pass feeds only entries ≥ T, in index order, to the
-    /// exact insertion (same result, ties included). Returns false, leaving the lists undefined,
+    /// ≥ T) and checks finiteness; a second pass feeds only entries ≥ the bar (T, then the list's
+    /// last value once it is full), in index order, to the exact insertion (same result, ties included). Returns false, leaving the lists undefined,
     /// when the row holds NaN or ±inf.
     /// </summary>
     public static bool Scan<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
@@ -48,14 +48,18 @@ internal static class RowTop
         for (int i = n / width * width; i < n; i++) finite += new Vector<T>(row[i] - row[i]);
         if (!T.IsFinite(Vector.Sum(finite)) || !T.IsFinite(threshold)) return false;
 
-        // Pass 2: only candidates ≥ threshold reach the insertion.
+        // Pass 2: only entries ≥ the bar reach the insertion; once the list is full the bar rises
+        // to its last value (an entry must exceed it, so ≥ keeps every one that could).
         int count = 0;
-        var bound = new Vector<T>(threshold);
+        T bar = threshold;
+        var bound = new Vector<T>(bar);
         int full = n / width * width;
         for (int i = 0; i < full; i += width)
         {
-            if (Vector.GreaterThanOrEqualAny(new Vector<T>(row.Slice(i, width)), bound))
-                for (int j = i; j < i + width; j++) Insert(double.CreateTruncating(row[j]), j, values, indices, ref count);
+            if (!Vector.GreaterThanOrEqualAny(new Vector<T>(row.Slice(i, width)), bound)) continue;
+            for (int j = i; j < i + width; j++)
+                if (row[j] >= bar) Insert(double.CreateTruncating(row[j]), j, values, indices, ref count);
+            if (count == q && T.CreateTruncating(values[q - 1]) > bar) bound = new Vector<T>(bar = T.CreateTruncating(values[q - 1]));
         }
         for (int j = full; j < n; j++) Insert(double.CreateTruncating(row[j]), j, values, indices, ref count);
         return true;
