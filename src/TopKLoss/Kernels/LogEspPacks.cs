@@ -27,7 +27,7 @@ internal static class LogEspPacks
     private static void Forward<V, L>(nint src, bool isFloat, Rows rows, double[] result) where V : struct where L : ILanes<V>
     {
         int lanes = L.Count, m = rows.M, K = rows.K;
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, m + K + 1, (pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, m + K + 1, (_, pack, skip, shift, vectors) =>
         {
             var e = vectors[..m];
             var sigma = vectors.Slice(m, K + 1);
@@ -44,7 +44,7 @@ internal static class LogEspPacks
     {
         int lanes = L.Count, m = rows.M, K = rows.K;
         int checkpoints = PackedEsp<V, L>.CheckpointLength(m, K), block = PackedEsp<V, L>.BlockLength(K);
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, m + 2 * (K + 1) + checkpoints + block, (pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, m + 2 * (K + 1) + checkpoints + block, (_, pack, skip, shift, vectors) =>
         {
             var e = vectors[..m];
             var sigma = vectors.Slice(m, K + 1);

@@ -99,7 +99,7 @@ internal static unsafe class RowPack
                     skips[l] = skip is null ? -1 : (int)skip[pack[l]];
                     shifts[l] = shift[pack[l]];
                 }
-                body(pack, skips[..size], shifts[..size], vectors);
+                body((int)p, pack, skips[..size], shifts[..size], vectors);
             }
         });
     }
@@ -113,5 +113,5 @@ internal static unsafe class RowPack
     }
 }
 
-/// <summary>Work on one pack: its rows, their skipped elements and shifts, and scratch vectors.</summary>
-internal delegate void PackBody<V>(ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift, Span<V> vectors) where V : struct;
+/// <summary>Work on one pack: its number, its rows, their skipped elements and shifts, and scratch vectors.</summary>
+internal delegate void PackBody<V>(int packIndex, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift, Span<V> vectors) where V : struct;

@@ -17,7 +17,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
     private enum RowKind : byte { Smooth, SmoothLogSpace, Hard, NotFinite }
 
     private sealed record Saved(long[] Labels, int K, double Tau, double Alpha, RowKind[] Kinds, double[] U, int[] HardIndex,
-        SmoothTopKSvmPacks.Rows Packed);
+        SmoothTopKSvmPacks.Rows Packed, SmoothTopKSvmPacks.Kept? Kept);
 
     public override string Name => nameof(SmoothTopKSvmKernel);
 
@@ -27,6 +27,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
+        bool backwardComes = ((Tensor)vars[0]).requires_grad; // keep state for a backward only when one can come
         var scores = ((Tensor)vars[0]).contiguous();
         var labels = (long[])vars[1];
         int k = (int)vars[2];
@@ -83,10 +84,10 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
             }
         });
         var packed = new SmoothTopKSvmPacks.Rows(RowPack.Where(batch, r => kinds[r] == RowKind.Smooth), labels, shifts, n, k, tau, alpha);
-        SmoothTopKSvmPacks.Forward(src, isFloat, packed, us, lossValues);
+        var kept = SmoothTopKSvmPacks.Forward(src, isFloat, packed, us, lossValues, backwardComes);
 
         ctx.save_for_backward(new List<Tensor> { scores });
-        ctx.save_data("saved", new Saved(labels, k, tau, alpha, kinds, us, hardIndex, packed));
+        ctx.save_data("saved", new Saved(labels, k, tau, alpha, kinds, us, hardIndex, packed, kept));
         return tensor(lossValues, dtype: scores.dtype);
     }
 
@@ -139,7 +140,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                 CpuRows.Store(dst, isFloat, r, n, g);
             }
         });
-        SmoothTopKSvmPacks.Backward(src, dst, isFloat, s.Packed, s.U, upstream);
+        SmoothTopKSvmPacks.Backward(src, dst, isFloat, s.Packed, s.Kept, s.U, upstream);
         return new List<Tensor> { grad, null!, null!, null!, null! };
     }
 

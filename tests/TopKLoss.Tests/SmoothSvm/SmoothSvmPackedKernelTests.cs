@@ -43,12 +43,15 @@ public class SmoothSvmPackedKernelTests
         Close.ScaledByMax(Close.ToArray(gradOracle), Close.ToArray(gradFused), 1e-10);
     }
 
-    [Fact]
-    public void A_second_backward_through_a_retained_graph_repeats_the_first()
+    [Theory]
+    [InlineData(5)]   // registers
+    [InlineData(20)]  // in-memory recursion
+    public void A_second_backward_through_a_retained_graph_repeats_the_first(int k)
     {
+        // The first backward uses the state the forward kept (and consumes it); the second recomputes it.
         using var scope = NewDisposeScope();
         var leaf = randn(19, 300, generator: new Generator(21)).requires_grad_();
-        var loss = F.smooth_topk_svm_loss(leaf, randint(0, 300, new long[] { 19 }, generator: new Generator(22)), 5);
+        var loss = F.smooth_topk_svm_loss(leaf, randint(0, 300, new long[] { 19 }, generator: new Generator(22)), k);
         var first = Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf }, retain_graph: true)[0]);
         var second = Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf })[0]);
         Assert.Equal(first, second);
