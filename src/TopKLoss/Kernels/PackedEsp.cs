@@ -95,17 +95,20 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
             {
                 var before = block.Slice(j * K, K);
                 V ei = e[start + j];
-                // Two accumulators: half the dependent FMA chain.
+                // One pass over t: the slope takes the old a_t (two accumulators, odd and even t,
+                // half the dependent FMA chain), then a_t ← a_t + e_i·a_{t+1} with a_{t+1} still old.
                 V slope = zero, slope2 = zero;
                 int t = 1;
                 for (; t < K; t += 2)
                 {
-                    slope = L.Fma(adjoint[t], before[t - 1], slope);
-                    slope2 = L.Fma(adjoint[t + 1], before[t], slope2);
+                    V at = adjoint[t], next = adjoint[t + 1];
+                    slope = L.Fma(at, before[t - 1], slope);
+                    slope2 = L.Fma(next, before[t], slope2);
+                    adjoint[t] = L.Fma(ei, next, at);
+                    if (t + 1 < K) adjoint[t + 1] = L.Fma(ei, adjoint[t + 2], next);
                 }
                 if (t == K) slope = L.Fma(adjoint[t], before[t - 1], slope);
                 slope = L.Add(slope, slope2);
-                for (t = 1; t < K; t++) adjoint[t] = L.Fma(ei, adjoint[t + 1], adjoint[t]);
                 e[start + j] = L.Multiply(ei, slope);
             }
         }
