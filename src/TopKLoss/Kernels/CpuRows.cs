@@ -32,6 +32,12 @@ internal static unsafe class CpuRows
     public static bool ScanTop(nint basePtr, bool isFloat, long row, int n, Span<double> values, Span<int> indices) =>
         isFloat ? RowTop.Scan(Row<float>(basePtr, row, n), values, indices) : RowTop.Scan(Row<double>(basePtr, row, n), values, indices);
 
+    /// <summary><see cref="RowTop.Bounds{T}"/> of row <paramref name="row"/> in its storage type.</summary>
+    public static bool TopBounds(nint basePtr, bool isFloat, long row, int n, int q, int skip,
+        out double lowerQth, out double largest, out double largestExcept) => isFloat
+        ? RowTop.Bounds(Row<float>(basePtr, row, n), q, skip, out lowerQth, out largest, out largestExcept)
+        : RowTop.Bounds(Row<double>(basePtr, row, n), q, skip, out lowerQth, out largest, out largestExcept);
+
     public static void Load(nint basePtr, bool isFloat, long row, int n, Span<double> destination)
     {
         if (isFloat)

@@ -27,26 +27,7 @@ internal static class RowTop
     {
         int q = values.Length, n = row.Length, width = Vector<T>.Count;
         if (n < q * width * 2) return ScanScalar(row, values, indices);
-        // Pass 1: chunk maxima and a non-finite detector (x − x is NaN exactly for NaN and ±inf).
-        T threshold = T.PositiveInfinity;
-        var finite = Vector<T>.Zero;
-        int chunk = n / q / width * width;
-        for (int c = 0; c < q; c++)
-        {
-            int start = c * chunk, end = c == q - 1 ? n / width * width : start + chunk;
-            var max = new Vector<T>(row.Slice(start, width));
-            for (int i = start; i < end; i += width)
-            {
-                var v = new Vector<T>(row.Slice(i, width));
-                max = Vector.Max(max, v);
-                finite += v - v;
-            }
-            T chunkMax = max[0];
-            for (int l = 1; l < width; l++) chunkMax = T.Max(chunkMax, max[l]);
-            threshold = T.Min(threshold, chunkMax);
-        }
-        for (int i = n / width * width; i < n; i++) finite += new Vector<T>(row[i] - row[i]);
-        if (!T.IsFinite(Vector.Sum(finite)) || !T.IsFinite(threshold)) return false;
+        if (!ChunkMaxima(row, q, out T threshold, out _)) return false;
 
         // Pass 2: only entries ≥ the bar reach the insertion; once the list is full the bar rises
         // to its last value (an entry must exceed it, so ≥ keeps every one that could).
@@ -63,6 +44,71 @@ internal static class RowTop
         }
         for (int j = full; j < n; j++) Insert(double.CreateTruncating(row[j]), j, values, indices, ref count);
         return true;
+    }
+
+    /// <summary>
+    /// Pass 1 of <see cref="Scan{T}"/>: the smallest of the maxima of q chunks (≤ the q-th largest
+    /// entry, since q distinct entries are ≥ it), the largest entry, and whether the row is finite
+    /// (x − x is NaN exactly for NaN and ±inf). Needs n ≥ 2·q·width.
+    /// </summary>
+    private static bool ChunkMaxima<T>(ReadOnlySpan<T> row, int q, out T threshold, out T largest) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = row.Length, width = Vector<T>.Count;
+        threshold = T.PositiveInfinity;
+        largest = T.NegativeInfinity;
+        var finite = Vector<T>.Zero;
+        int chunk = n / q / width * width;
+        for (int c = 0; c < q; c++)
+        {
+            int start = c * chunk, end = c == q - 1 ? n / width * width : start + chunk;
+            var max = new Vector<T>(row.Slice(start, width));
+            for (int i = start; i < end; i += width)
+            {
+                var v = new Vector<T>(row.Slice(i, width));
+                max = Vector.Max(max, v);
+                finite += v - v;
+            }
+            T chunkMax = max[0];
+            for (int l = 1; l < width; l++) chunkMax = T.Max(chunkMax, max[l]);
+            threshold = T.Min(threshold, chunkMax);
+            largest = T.Max(largest, chunkMax);
+        }
+        for (int i = n / width * width; i < n; i++)
+        {
+            finite += new Vector<T>(row[i] - row[i]);
+            largest = T.Max(largest, row[i]);
+        }
+        return T.IsFinite(Vector.Sum(finite)) && T.IsFinite(threshold);
+    }
+
+    /// <summary>
+    /// What the smooth top-k SVM's switch needs for most rows, without the sorted top list:
+    /// lowerQth ≤ the q-th largest entry, the largest entry, and the largest entry other than index
+    /// skip. False (use <see cref="Scan{T}"/>) for short or non-finite rows.
+    /// </summary>
+    public static bool Bounds<T>(ReadOnlySpan<T> row, int q, int skip, out double lowerQth, out double largest, out double largestExcept)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        (lowerQth, largest, largestExcept) = (0, 0, 0);
+        if (row.Length < q * Vector<T>.Count * 2 || !ChunkMaxima(row, q, out T threshold, out T max)) return false;
+        (lowerQth, largest) = (double.CreateTruncating(threshold), double.CreateTruncating(max));
+        largestExcept = double.CreateTruncating(T.Max(Largest(row[..skip]), Largest(row[(skip + 1)..])));
+        return true;
+    }
+
+    /// <summary>The largest entry of a finite span, −∞ when it is empty.</summary>
+    private static T Largest<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Vector<T>.Count, i = 0;
+        T largest = T.NegativeInfinity;
+        if (values.Length >= width)
+        {
+            var max = new Vector<T>(values[..width]);
+            for (i = width; i + width <= values.Length; i += width) max = Vector.Max(max, new Vector<T>(values.Slice(i, width)));
+            for (int l = 0; l < width; l++) largest = T.Max(largest, max[l]);
+        }
+        for (; i < values.Length; i++) largest = T.Max(largest, values[i]);
+        return largest;
     }
 
     private static bool ScanScalar<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>

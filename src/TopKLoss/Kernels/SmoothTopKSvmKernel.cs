@@ -51,9 +51,19 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
             var sigma = scratch.AsSpan(2 * n, k + 1);
             var topValues = scratch.AsSpan(2 * n + k + 1, k + 1);
             Span<int> topIndices = stackalloc int[k + 1];
+            double scale = 1.0 / (k * tau);
             for (long r = first; r < end; r++)
             {
                 int y = (int)labels[r];
+                // Most rows: bounds certify "smooth, linear space is safe" without sorting the top k + 1
+                // (top_k − top_{k+1} ≤ max − T and the k-th largest without y is ≥ T, T ≤ top_{k+1}).
+                if (CpuRows.TopBounds(src, isFloat, r, n, k + 1, y, out double lower, out double largest, out double largestExcept)
+                    && largest - lower < hardGap && EspRow.LinearIsSafe(largestExcept * scale, lower * scale, k, n - 1))
+                {
+                    kinds[r] = RowKind.Smooth;
+                    shifts[r] = largestExcept * scale;
+                    continue;
+                }
                 bool finite = CpuRows.ScanTop(src, isFloat, r, n, topValues, topIndices);
                 if (!finite) { kinds[r] = RowKind.NotFinite; lossValues[r] = double.NaN; continue; }
                 if (topValues[k - 1] - topValues[k] >= hardGap)
@@ -65,7 +75,6 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                     lossValues[r] = Math.Max(0.0, alpha + (kth - sy) / k);
                     continue;
                 }
-                double scale = 1.0 / (k * tau);
                 double max = RowTop.NthExcluding(topValues, topIndices, 1, y).Value * scale;
                 double kthLargest = RowTop.NthExcluding(topValues, topIndices, k, y).Value * scale;
                 if (EspRow.LinearIsSafe(max, kthLargest, k, n - 1))
