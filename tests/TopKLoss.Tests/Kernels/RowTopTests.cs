@@ -56,4 +56,28 @@ public class RowTopTests
         RowTop.Largest(row, values, indices);
         return (values, indices);
     }
+
+    [Theory]
+    [InlineData(1000, 6)]
+    [InlineData(1000, 21)]
+    [InlineData(333, 2)]
+    public void Bounds_bracket_the_qth_largest_and_give_the_exact_maxima(int n, int q)
+    {
+        var random = new Random(n + q);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            // a third of the rows integer-valued: ties at the top and at the q-th
+            var row = Enumerable.Range(0, n).Select(_ => trial % 3 == 0 ? (float)random.Next(-3, 4) : (float)(random.NextDouble() * 6 - 3)).ToArray();
+            int skip = random.Next(n);
+            Assert.True(RowTop.Bounds<float>(row, q, skip, out double lower, out double largest, out double largestExcept));
+            var sorted = row.Select(v => (double)v).OrderDescending().ToArray();
+            Assert.True(lower <= sorted[q - 1], $"trial {trial}: bound {lower} above the {q}-th largest {sorted[q - 1]}");
+            Assert.Equal(sorted[0], largest);
+            Assert.Equal(row.Where((_, i) => i != skip).Max(), largestExcept);
+        }
+        var withNaN = new float[n];
+        withNaN[n / 2] = float.NaN;
+        Assert.False(RowTop.Bounds<float>(withNaN, q, 0, out _, out _, out _));
+        Assert.False(RowTop.Bounds<float>(new float[8], q, 0, out _, out _, out _)); // too short: use Scan
+    }
 }
