@@ -30,9 +30,6 @@ internal static class Philox
         return (c0, c1, c2, c3);
     }
 
-    /// <summary>Whether <see cref="Block8"/> runs as AVX2 vector code (otherwise it loops over <see cref="Block"/>).</summary>
-    public static bool IsVectorized => Avx2.IsSupported;
-
     /// <summary>
     /// Eight blocks at once, lane i of (c0..c3) being counter i, all under the same key; the words
     /// are replaced by the outputs. Bit-identical to eight calls of <see cref="Block"/>.

@@ -43,14 +43,6 @@ internal static class Selection
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Before<T>(T v, int i, T w, int j) where T : IFloatingPointIeee754<T> => v > w || (v == w && i < j);
 
-    /// <summary>The k-th largest value of a row without NaN (buffer of length k as scratch).</summary>
-    public static T KthLargest<T>(ReadOnlySpan<T> row, Span<T> buffer, Span<int> indexBuffer) where T : IFloatingPointIeee754<T>
-    {
-        int count = 0;
-        for (int i = 0; i < row.Length; i++) Offer(buffer, indexBuffer, ref count, row[i], i);
-        return buffer[^1];
-    }
-
     /// <summary>
     /// The k-th (1-based) in value-descending, index-ascending order of values[offset + i] with
     /// index indices[i], i &lt; count (indices distinct). Sorts a permutation: for the rare large k.
