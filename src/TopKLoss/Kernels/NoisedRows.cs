@@ -10,7 +10,7 @@ namespace TopKLoss.Kernels;
 /// k-th largest of x_j + ε·z(row, j, s) and its index, in the order "value descending, index
 /// ascending". For k ≤ <see cref="Selection.BufferLimit"/> a row takes two exact passes:
 /// <list type="number">
-/// <item><b>Seed.</b> The 16 (32 for k &gt; 56) Philox blocks (4 columns each, see
+/// <item><b>Seed.</b> The 16 (32 for k ≥ 60) Philox blocks (4 columns each, see
 /// <see cref="NoiseStream"/>) with the largest max x_j are drawn whole for every sample; their
 /// k-th largest perturbed value t_s is found by vector maxima and the entries ≥ t_s fill the
 /// sample's k-buffer. Its last value can only rise later, so floor = min_s t_s bounds every

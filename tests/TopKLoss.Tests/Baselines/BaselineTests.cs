@@ -100,7 +100,7 @@ public class BaselineTests
         using var scope = NewDisposeScope();
         var layer = TopK.NormedLinear(8, 5);
         Assert.Equal(new long[] { 5, 8 }, layer.weight.shape);
-        foreach (var norm in Close.ToArray(layer.weight.norm(1))) Assert.Equal(1.0, norm, 5);
+        foreach (var norm in Close.ToArray(layer.weight.norm(1))) Assert.Equal(1.0, norm, tolerance: 1e-6);
         var x = randn(4, 8, generator: new Generator(6)).mul(10);
         var output = layer.call(x);
         var xs = HostRows.Rows(x);
@@ -110,7 +110,7 @@ public class BaselineTests
             {
                 double dot = 0, nx = 0, nw = 0;
                 for (int i = 0; i < 8; i++) { dot += xs[b][i] * ws[c][i]; nx += xs[b][i] * xs[b][i]; nw += ws[c][i] * ws[c][i]; }
-                Assert.Equal(dot / Math.Sqrt(nx * nw), output[b, c].ToDouble(), 5);
+                Assert.Equal(dot / Math.Sqrt(nx * nw), output[b, c].ToDouble(), tolerance: 1e-5); // float32 cosine (not rounding to decimals: flaky at a boundary)
             }
         Assert.Single(layer.parameters());
         output.sum().backward();
