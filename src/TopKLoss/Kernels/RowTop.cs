@@ -68,8 +68,7 @@ internal static class RowTop
                 max = Vector.Max(max, v);
                 finite += v - v;
             }
-            T chunkMax = max[0];
-            for (int l = 1; l < width; l++) chunkMax = T.Max(chunkMax, max[l]);
+            T chunkMax = MaxAcross(max);
             threshold = T.Min(threshold, chunkMax);
             largest = T.Max(largest, chunkMax);
         }
@@ -105,10 +104,18 @@ internal static class RowTop
         {
             var max = new Vector<T>(values[..width]);
             for (i = width; i + width <= values.Length; i += width) max = Vector.Max(max, new Vector<T>(values.Slice(i, width)));
-            for (int l = 0; l < width; l++) largest = T.Max(largest, max[l]);
+            largest = MaxAcross(max);
         }
         for (; i < values.Length; i++) largest = T.Max(largest, values[i]);
         return largest;
+    }
+
+    /// <summary>The largest lane of a finite vector.</summary>
+    private static T MaxAcross<T>(Vector<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = v[0];
+        for (int l = 1; l < Vector<T>.Count; l++) max = T.Max(max, v[l]);
+        return max;
     }
 
     private static bool ScanScalar<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>

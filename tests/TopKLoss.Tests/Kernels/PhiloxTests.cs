@@ -6,29 +6,29 @@ namespace TopKLoss.Tests.Kernels;
 /// <summary>Philox4x32-10 against the Random123 known-answer vectors, and the vector path against the scalar one.</summary>
 public class PhiloxTests
 {
+    /// <summary>Random123's known answers: counter (c0..c3), key (k0, k1), expected output (e0..e3).</summary>
+    public static TheoryData<uint, uint, uint, uint, uint, uint, uint, uint, uint, uint> KnownAnswers => new()
+    {
+        { 0u, 0u, 0u, 0u, 0u, 0u, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u },
+        { 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu },
+        { 0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u, 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u },
+    };
+
     [Theory]
-    [InlineData(0u, 0u, 0u, 0u, 0u, 0u, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u)]
-    [InlineData(0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu)]
-    [InlineData(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u, 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u)]
-    public void Block_reproduces_the_Random123_known_answers(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1,
+    [MemberData(nameof(KnownAnswers))]
+    public void Scalar_8_and_16_lane_blocks_reproduce_the_Random123_known_answers(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1,
         uint e0, uint e1, uint e2, uint e3)
     {
         Assert.Equal((e0, e1, e2, e3), Philox.Block(c0, c1, c2, c3, k0, k1));
-    }
-
-    [Theory]
-    [InlineData(0u, 0u, 0u, 0u, 0u, 0u, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u)]
-    [InlineData(0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu)]
-    [InlineData(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u, 0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u)]
-    public void Block8_reproduces_the_known_answers_in_every_lane(uint c0, uint c1, uint c2, uint c3, uint k0, uint k1,
-        uint e0, uint e1, uint e2, uint e3)
-    {
-        var v0 = Vector256.Create(c0); var v1 = Vector256.Create(c1); var v2 = Vector256.Create(c2); var v3 = Vector256.Create(c3);
-        Philox.Block8(ref v0, ref v1, ref v2, ref v3, k0, k1);
-        Assert.Equal(Vector256.Create(e0), v0);
-        Assert.Equal(Vector256.Create(e1), v1);
-        Assert.Equal(Vector256.Create(e2), v2);
-        Assert.Equal(Vector256.Create(e3), v3);
+        uint[][] Same(int width) => [Enumerable.Repeat(c0, width).ToArray(), Enumerable.Repeat(c1, width).ToArray(),
+            Enumerable.Repeat(c2, width).ToArray(), Enumerable.Repeat(c3, width).ToArray()];
+        foreach (var output in new[] { Eight(Same(8), k0, k1), Sixteen(Same(16), k0, k1) })
+        {
+            Assert.All(output[0], w => Assert.Equal(e0, w));
+            Assert.All(output[1], w => Assert.Equal(e1, w));
+            Assert.All(output[2], w => Assert.Equal(e2, w));
+            Assert.All(output[3], w => Assert.Equal(e3, w));
+        }
     }
 
     [Theory]
