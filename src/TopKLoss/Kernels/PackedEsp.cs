@@ -31,11 +31,11 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     /// </summary>
     public static void Forward(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
-        if (sigma.Length - 1 <= PackedEspSmallK<V, L>.MaxK) PackedEspSmallK<V, L>.Forward(e, sigma, checkpoints);
+        if (sigma.Length - 1 <= PackedEspInRegisters<V, L>.MaxK) PackedEspInRegisters<V, L>.Forward(e, sigma, checkpoints);
         else ForwardInMemory(e, sigma, checkpoints);
     }
 
-    /// <summary><see cref="Forward"/> with σ in memory, for any K (the only path for K &gt; 8).</summary>
+    /// <summary><see cref="Forward"/> with σ in memory, for any K (the only path for K &gt; 24).</summary>
     internal static void ForwardInMemory(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1, n = e.Length;
@@ -69,11 +69,11 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     /// </summary>
     public static void Reverse(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
     {
-        if (adjoint.Length - 1 <= PackedEspSmallK<V, L>.MaxK) PackedEspSmallK<V, L>.Reverse(e, adjoint, checkpoints, block);
+        if (adjoint.Length - 1 <= PackedEspInRegisters<V, L>.MaxK) PackedEspInRegisters<V, L>.Reverse(e, adjoint, checkpoints, block);
         else ReverseInMemory(e, adjoint, checkpoints, block);
     }
 
-    /// <summary><see cref="Reverse"/> with the adjoint in memory, for any K (the only path for K &gt; 8).</summary>
+    /// <summary><see cref="Reverse"/> with the adjoint in memory, for any K (the only path for K &gt; 24).</summary>
     internal static void ReverseInMemory(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
     {
         int K = adjoint.Length - 1, n = e.Length;

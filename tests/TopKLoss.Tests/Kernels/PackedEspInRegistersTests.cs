@@ -4,8 +4,8 @@ using TopKLoss.Kernels;
 
 namespace TopKLoss.Tests.Kernels;
 
-/// <summary>The register-resident recursions for K ≤ 8 against the in-memory ones: bit for bit.</summary>
-public class PackedEspSmallKTests
+/// <summary>The register-resident recursions (K ≤ 24, widths 8, 16, 24) against the in-memory ones: bit for bit.</summary>
+public class PackedEspInRegistersTests
 {
     [Theory]
     [InlineData(1, 1)]
@@ -16,6 +16,12 @@ public class PackedEspSmallKTests
     [InlineData(7, 64)]
     [InlineData(8, 257)]
     [InlineData(8, 8)]
+    [InlineData(9, 100)]
+    [InlineData(16, 65)]
+    [InlineData(17, 3)]
+    [InlineData(20, 1000)]
+    [InlineData(23, 97)]
+    [InlineData(24, 64)]
     public void Forward_and_reverse_equal_the_in_memory_recursions_bit_for_bit(int K, int n)
     {
         var random = new Random(K * 1000 + n);
@@ -27,7 +33,7 @@ public class PackedEspSmallKTests
 
         var (sigma, saved) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
         var (sigmaRef, savedRef) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
-        PackedEspSmallK<Vector512<double>, Lanes512>.Forward(e, sigma, saved);
+        PackedEspInRegisters<Vector512<double>, Lanes512>.Forward(e, sigma, saved);
         PackedEsp<Vector512<double>, Lanes512>.ForwardInMemory(e, sigmaRef, savedRef);
         Assert.Equal(sigmaRef, sigma);
         Assert.Equal(savedRef, saved);
@@ -37,7 +43,7 @@ public class PackedEspSmallKTests
         var adjointRef = adjoint.ToArray();
         var gradient = e.ToArray();
         var gradientRef = e.ToArray();
-        PackedEspSmallK<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
+        PackedEspInRegisters<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
         PackedEsp<Vector512<double>, Lanes512>.ReverseInMemory(gradientRef, adjointRef, savedRef, new Vector512<double>[block]);
         Assert.Equal(gradientRef, gradient);
     }
