@@ -31,7 +31,7 @@ internal static class LogEspPacks
         {
             var e = vectors[..m];
             var sigma = vectors.Slice(m, K + 1);
-            RowPack.LoadExp<V, L>(src, isFloat, m, pack, skip, shift, 1.0, e);
+            RowPack.LoadExp<V, L>(src, isFloat, m, 0, m, pack, skip, shift, 1.0, e);
             PackedEsp<V, L>.Forward(e, sigma, default);
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             for (int l = 0; l < pack.Length; l++)
@@ -51,7 +51,7 @@ internal static class LogEspPacks
             var adjoint = vectors.Slice(m + K + 1, K + 1);
             var saved = vectors.Slice(m + 2 * (K + 1), checkpoints);
             var scratch = vectors.Slice(m + 2 * (K + 1) + checkpoints, block);
-            RowPack.LoadExp<V, L>(src, isFloat, m, pack, skip, shift, 1.0, e);
+            RowPack.LoadExp<V, L>(src, isFloat, m, 0, m, pack, skip, shift, 1.0, e);
             PackedEsp<V, L>.Forward(e, sigma, saved);
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             var adjointLanes = PackedEsp<V, L>.Lanes(adjoint);
@@ -60,7 +60,7 @@ internal static class LogEspPacks
                 for (int t = 1; t <= Math.Min(K, m); t++) // σ_0 and σ_{t>m} are constants
                     adjointLanes[t * lanes + l] = upstream[(long)pack[l] * (K + 1) + t] / sigmaLanes[t * lanes + l];
             PackedEsp<V, L>.Reverse(e, adjoint, saved, scratch);
-            RowPack.Store<V, L>(dst, isFloat, m, pack, e);
+            RowPack.Store<V, L>(dst, isFloat, m, 0, m, pack, e);
         });
     }
 }

@@ -31,17 +31,39 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     /// </summary>
     public static void Forward(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
-        if (sigma.Length - 1 <= PackedEspInRegisters<V, L>.MaxK) PackedEspInRegisters<V, L>.Forward(e, sigma, checkpoints);
-        else ForwardInMemory(e, sigma, checkpoints);
+        Start(sigma);
+        Continue(e, sigma, checkpoints);
+    }
+
+    /// <summary>σ of no elements: σ_0 = 1, σ_t = 0.</summary>
+    public static void Start(Span<V> sigma)
+    {
+        sigma.Fill(L.Broadcast(0));
+        sigma[0] = L.Broadcast(1);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> continued: sigma holds σ of the elements before e and receives σ of
+    /// them and e; checkpoints are those of e's elements. Splitting a sequence at multiples of
+    /// <see cref="Block"/> (each part with its slice of the checkpoints, from part start / Block · K)
+    /// gives the very values of one call.
+    /// </summary>
+    public static void Continue(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    {
+        if (sigma.Length - 1 <= PackedEspInRegisters<V, L>.MaxK) PackedEspInRegisters<V, L>.Continue(e, sigma, checkpoints);
+        else ContinueInMemory(e, sigma, checkpoints);
     }
 
     /// <summary><see cref="Forward"/> with σ in memory, for any K (the only path for K &gt; 24).</summary>
     internal static void ForwardInMemory(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
+        Start(sigma);
+        ContinueInMemory(e, sigma, checkpoints);
+    }
+
+    private static void ContinueInMemory(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    {
         int K = sigma.Length - 1, n = e.Length;
-        V zero = L.Broadcast(0), one = L.Broadcast(1);
-        sigma.Fill(zero);
-        sigma[0] = one;
         bool save = !checkpoints.IsEmpty;
         // Two elements per step: σ_t += (a + b)·σ_{t−1} + a·b·σ_{t−2}. Half the dependent
         // load-FMA-store rounds through sigma; every term stays a sum of positive products.

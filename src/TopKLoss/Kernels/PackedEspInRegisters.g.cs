@@ -16,13 +16,13 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
 {
     public const int MaxK = 24;
 
-    /// <summary>As <see cref="PackedEsp{V,L}.Forward"/>, for sigma.Length − 1 ≤ <see cref="MaxK"/>.</summary>
-    public static void Forward(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    /// <summary>As <see cref="PackedEsp{V,L}.Continue"/>, for sigma.Length − 1 ≤ <see cref="MaxK"/>.</summary>
+    public static void Continue(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1;
-        if (K <= 8) Forward8(e, sigma, checkpoints);
-        else if (K <= 16) Forward16(e, sigma, checkpoints);
-        else if (K <= 24) Forward24(e, sigma, checkpoints);
+        if (K <= 8) Continue8(e, sigma, checkpoints);
+        else if (K <= 16) Continue16(e, sigma, checkpoints);
+        else if (K <= 24) Continue24(e, sigma, checkpoints);
         else throw new ArgumentOutOfRangeException(nameof(sigma), K, $"K must be at most {MaxK}");
     }
 
@@ -41,11 +41,18 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     private static V Pick(ReadOnlySpan<V> values, int t, V zero) => t < values.Length ? values[t] : zero;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code of these loops is ~20x slower
-    private static void Forward8(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    private static void Continue8(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0), one = L.Broadcast(1);
-        V s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero, s8 = zero;
+        V s1 = Pick(sigma, 1, zero);
+        V s2 = Pick(sigma, 2, zero);
+        V s3 = Pick(sigma, 3, zero);
+        V s4 = Pick(sigma, 4, zero);
+        V s5 = Pick(sigma, 5, zero);
+        V s6 = Pick(sigma, 6, zero);
+        V s7 = Pick(sigma, 7, zero);
+        V s8 = Pick(sigma, 8, zero);
         bool save = !checkpoints.IsEmpty;
         int i = 0;
         for (; i + 1 < n; i += 2)
@@ -197,11 +204,26 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code of these loops is ~20x slower
-    private static void Forward16(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    private static void Continue16(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0), one = L.Broadcast(1);
-        V s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero, s8 = zero, s9 = zero, s10 = zero, s11 = zero, s12 = zero, s13 = zero, s14 = zero, s15 = zero, s16 = zero;
+        V s1 = Pick(sigma, 1, zero);
+        V s2 = Pick(sigma, 2, zero);
+        V s3 = Pick(sigma, 3, zero);
+        V s4 = Pick(sigma, 4, zero);
+        V s5 = Pick(sigma, 5, zero);
+        V s6 = Pick(sigma, 6, zero);
+        V s7 = Pick(sigma, 7, zero);
+        V s8 = Pick(sigma, 8, zero);
+        V s9 = Pick(sigma, 9, zero);
+        V s10 = Pick(sigma, 10, zero);
+        V s11 = Pick(sigma, 11, zero);
+        V s12 = Pick(sigma, 12, zero);
+        V s13 = Pick(sigma, 13, zero);
+        V s14 = Pick(sigma, 14, zero);
+        V s15 = Pick(sigma, 15, zero);
+        V s16 = Pick(sigma, 16, zero);
         bool save = !checkpoints.IsEmpty;
         int i = 0;
         for (; i + 1 < n; i += 2)
@@ -453,11 +475,34 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code of these loops is ~20x slower
-    private static void Forward24(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    private static void Continue24(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0), one = L.Broadcast(1);
-        V s1 = zero, s2 = zero, s3 = zero, s4 = zero, s5 = zero, s6 = zero, s7 = zero, s8 = zero, s9 = zero, s10 = zero, s11 = zero, s12 = zero, s13 = zero, s14 = zero, s15 = zero, s16 = zero, s17 = zero, s18 = zero, s19 = zero, s20 = zero, s21 = zero, s22 = zero, s23 = zero, s24 = zero;
+        V s1 = Pick(sigma, 1, zero);
+        V s2 = Pick(sigma, 2, zero);
+        V s3 = Pick(sigma, 3, zero);
+        V s4 = Pick(sigma, 4, zero);
+        V s5 = Pick(sigma, 5, zero);
+        V s6 = Pick(sigma, 6, zero);
+        V s7 = Pick(sigma, 7, zero);
+        V s8 = Pick(sigma, 8, zero);
+        V s9 = Pick(sigma, 9, zero);
+        V s10 = Pick(sigma, 10, zero);
+        V s11 = Pick(sigma, 11, zero);
+        V s12 = Pick(sigma, 12, zero);
+        V s13 = Pick(sigma, 13, zero);
+        V s14 = Pick(sigma, 14, zero);
+        V s15 = Pick(sigma, 15, zero);
+        V s16 = Pick(sigma, 16, zero);
+        V s17 = Pick(sigma, 17, zero);
+        V s18 = Pick(sigma, 18, zero);
+        V s19 = Pick(sigma, 19, zero);
+        V s20 = Pick(sigma, 20, zero);
+        V s21 = Pick(sigma, 21, zero);
+        V s22 = Pick(sigma, 22, zero);
+        V s23 = Pick(sigma, 23, zero);
+        V s24 = Pick(sigma, 24, zero);
         bool save = !checkpoints.IsEmpty;
         int i = 0;
         for (; i + 1 < n; i += 2)

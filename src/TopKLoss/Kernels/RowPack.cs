@@ -14,64 +14,67 @@ internal static unsafe class RowPack
     public static bool Wide => Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// e[i·lanes + l] = exp(x_{rows[l]}[i]·scale − shift[l]), and 0 at i = skip[l] (if ≥ 0) and in lanes
-    /// beyond rows.Length (padding: a row of zeros has σ_t = 0 for t ≥ 1 and is ignored).
+    /// e[i·lanes + l] = exp(x_{rows[l]}[start + i]·scale − shift[l]) for i &lt; length (rows of n
+    /// elements), and 0 at start + i = skip[l] (if ≥ 0) and in lanes beyond rows.Length (padding: a
+    /// row of zeros has σ_t = 0 for t ≥ 1 and is ignored). A window of a row gives the same values
+    /// as the whole row.
     /// </summary>
-    public static void LoadExp<V, L>(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, ReadOnlySpan<int> skip,
+    public static void LoadExp<V, L>(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, ReadOnlySpan<int> skip,
         ReadOnlySpan<double> shift, double scale, Span<V> e) where V : struct where L : ILanes<V>
     {
         int lanes = L.Count;
-        var flat = PackedEsp<V, L>.Lanes(e[..n]);
+        var flat = PackedEsp<V, L>.Lanes(e[..length]);
         Span<double> shifts = stackalloc double[lanes];
         shifts.Clear();
         shift.CopyTo(shifts);
         int done = 0;
         if (typeof(V) == typeof(Vector512<double>) && Avx512F.IsSupported)
-            done = Transposed8.Load(basePtr, isFloat, n, rows, MemoryMarshal.Cast<V, Vector512<double>>(e[..n]));
+            done = Transposed8.Load(basePtr, isFloat, n, start, length, rows, MemoryMarshal.Cast<V, Vector512<double>>(e[..length]));
         for (int l = 0; l < lanes; l++)
         {
             if (l >= rows.Length)
             {
-                for (int i = done; i < n; i++) flat[i * lanes + l] = double.NegativeInfinity;
+                for (int i = done; i < length; i++) flat[i * lanes + l] = double.NegativeInfinity;
                 continue;
             }
-            long offset = (long)rows[l] * n;
+            long offset = (long)rows[l] * n + start;
             if (isFloat)
             {
-                var src = new ReadOnlySpan<float>((float*)basePtr + offset, n);
-                for (int i = done; i < n; i++) flat[i * lanes + l] = src[i];
+                var src = new ReadOnlySpan<float>((float*)basePtr + offset, length);
+                for (int i = done; i < length; i++) flat[i * lanes + l] = src[i];
             }
             else
             {
-                var src = new ReadOnlySpan<double>((double*)basePtr + offset, n);
-                for (int i = done; i < n; i++) flat[i * lanes + l] = src[i];
+                var src = new ReadOnlySpan<double>((double*)basePtr + offset, length);
+                for (int i = done; i < length; i++) flat[i * lanes + l] = src[i];
             }
-            if (skip[l] >= 0) flat[skip[l] * lanes + l] = double.NegativeInfinity;
+            int skipped = skip[l] - start;
+            if (skip[l] >= 0 && skipped >= 0 && skipped < length) flat[skipped * lanes + l] = double.NegativeInfinity;
         }
         V scaleVector = L.Broadcast(scale), shiftVector = PackedEsp<V, L>.FromLanes(shifts);
-        for (int i = 0; i < n; i++) e[i] = L.Exp(L.Subtract(L.Multiply(e[i], scaleVector), shiftVector));
+        for (int i = 0; i < length; i++) e[i] = L.Exp(L.Subtract(L.Multiply(e[i], scaleVector), shiftVector));
     }
 
-    /// <summary>Writes lane l of <paramref name="e"/> (n elements) to row rows[l], for every row of the pack.</summary>
-    public static void Store<V, L>(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, Span<V> e)
+    /// <summary>Writes lane l of <paramref name="e"/> (length elements) to row rows[l] from element start, for every row of the pack.</summary>
+    public static void Store<V, L>(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, Span<V> e)
         where V : struct where L : ILanes<V>
     {
         int lanes = L.Count, done = 0;
         if (typeof(V) == typeof(Vector512<double>) && Avx512F.IsSupported && rows.Length == lanes)
-            done = Transposed8.Store(basePtr, isFloat, n, rows, MemoryMarshal.Cast<V, Vector512<double>>(e[..n]));
-        var flat = PackedEsp<V, L>.Lanes(e[..n]);
+            done = Transposed8.Store(basePtr, isFloat, n, start, length, rows, MemoryMarshal.Cast<V, Vector512<double>>(e[..length]));
+        var flat = PackedEsp<V, L>.Lanes(e[..length]);
         for (int l = 0; l < rows.Length; l++)
         {
-            long offset = (long)rows[l] * n;
+            long offset = (long)rows[l] * n + start;
             if (isFloat)
             {
-                var dst = new Span<float>((float*)basePtr + offset, n);
-                for (int i = done; i < n; i++) dst[i] = (float)flat[i * lanes + l];
+                var dst = new Span<float>((float*)basePtr + offset, length);
+                for (int i = done; i < length; i++) dst[i] = (float)flat[i * lanes + l];
             }
             else
             {
-                var dst = new Span<double>((double*)basePtr + offset, n);
-                for (int i = done; i < n; i++) dst[i] = flat[i * lanes + l];
+                var dst = new Span<double>((double*)basePtr + offset, length);
+                for (int i = done; i < length; i++) dst[i] = flat[i * lanes + l];
             }
         }
     }

@@ -10,29 +10,43 @@ namespace TopKLoss.Kernels;
 /// ∂L/∂s_j = c·(π_k(j) − π_{k−1}(j)), ∂L/∂s_y = −c, c = upstream·sigmoid(u)/k, through
 /// <see cref="PackedEsp{V,L}"/>. Rows are given by index; shift[r] is the row's largest scaled
 /// score other than the label's, so every e_j ≤ 1.
-/// <para>The forward keeps each pack's exponentials, σ and checkpoints for the backward in one
-/// pooled buffer (up to <see cref="KeptLimitBytes"/>; recomputed beyond it), so the backward skips
-/// the exponentials and the forward recursion. The first backward consumes the buffer (the
-/// reverse sweep overwrites the exponentials with the gradient) and returns it to the pool; a
-/// second backward through a retained graph recomputes.</para>
+/// <para>When the input requires grad, the forward keeps state for the backward in one pooled
+/// buffer of at most <see cref="KeptLimitBytes"/>: each pack's exponentials, σ and checkpoints when
+/// they fit (the backward then skips the exponentials and the forward recursion), else only σ and
+/// the checkpoints (the backward skips the forward recursion and recomputes the exponentials part
+/// by part in its reverse sweep), else nothing (the backward recomputes everything). The first
+/// backward consumes the buffer and returns it to the pool; a second backward through a retained
+/// graph recomputes. Packs whose exponentials are not kept are streamed in parts of
+/// <see cref="Part"/> columns.</para>
 /// </summary>
 internal static class SmoothTopKSvmPacks
 {
     public sealed record Rows(int[] Index, long[] Labels, double[] Shift, int N, int K, double Tau, double Alpha);
 
     /// <summary>The forward's per-pack state, until one backward takes it.</summary>
-    public sealed class Kept(double[] buffer)
+    public sealed class Kept(double[] buffer, bool exponentials)
     {
         private double[]? buffer = buffer;
 
-        /// <summary>The buffer, once; null afterwards (or if nothing was kept).</summary>
+        /// <summary>Whether each pack's region starts with its n exponentials (else: σ and checkpoints only).</summary>
+        public bool Exponentials { get; } = exponentials;
+
+        /// <summary>The buffer, once; null afterwards.</summary>
         public double[]? Take() => Interlocked.Exchange(ref buffer, null);
     }
 
-    /// <summary>Largest state the forward keeps for the backward (beyond: recomputed, no allocation).</summary>
-    public const long KeptLimitBytes = 64L << 20;
+    /// <summary>Largest state the forward keeps for the backward (beyond: less is kept, see the class summary); tests lower it.</summary>
+    internal static long KeptLimitBytes { get; set; } = 64L << 20;
 
-    /// <summary>Losses of the packed rows; with <paramref name="keep"/>, the state for the backward (null when too large).</summary>
+    /// <summary>
+    /// Columns per part when a pack is streamed: 8 lanes × 2048 × 8 B = 128 KiB of exponentials,
+    /// which stay in L2 between the exponentials and the recursion, where a whole row of 100,000
+    /// would go through memory (6.4 MB per pack). A multiple of <see cref="PackedEsp{V,L}.Block"/>,
+    /// so the parts give the values of one pass.
+    /// </summary>
+    public const int Part = 2048;
+
+    /// <summary>Losses of the packed rows; with <paramref name="keep"/>, the state for the backward (null when even σ and the checkpoints are too large).</summary>
     public static Kept? Forward(nint src, bool isFloat, Rows rows, double[] u, double[] loss, bool keep) => RowPack.Wide
         ? Forward<Vector512<double>, Lanes512>(src, isFloat, rows, u, loss, keep)
         : Forward<Vector256<double>, Lanes256>(src, isFloat, rows, u, loss, keep);
@@ -43,26 +57,54 @@ internal static class SmoothTopKSvmPacks
         else Backward<Vector256<double>, Lanes256>(src, dst, isFloat, rows, kept, u, upstream);
     }
 
-    /// <summary>Vectors one pack keeps: e (n), σ (k + 1), checkpoints.</summary>
-    private static int KeptPerPack<V, L>(int n, int k) where V : struct where L : ILanes<V> =>
-        n + k + 1 + PackedEsp<V, L>.CheckpointLength(n, k);
+    /// <summary>
+    /// One pack's kept region: [e (n vectors, if kept)] [σ (k + 1)] [checkpoints]; its views for
+    /// pack p of a kept buffer.
+    /// </summary>
+    private readonly ref struct Region<V, L> where V : struct where L : ILanes<V>
+    {
+        public readonly Span<V> E, Sigma, Checkpoints;
+
+        public static int Length(int n, int k, bool exponentials) =>
+            (exponentials ? n : 0) + k + 1 + PackedEsp<V, L>.CheckpointLength(n, k);
+
+        public Region(double[] buffer, int p, int n, int k, bool exponentials)
+        {
+            int length = Length(n, k, exponentials), lanes = L.Count, e = exponentials ? n : 0;
+            var region = MemoryMarshal.Cast<double, V>(buffer.AsSpan(p * length * lanes, length * lanes));
+            E = region[..e];
+            Sigma = region.Slice(e, k + 1);
+            Checkpoints = region[(e + k + 1)..];
+        }
+    }
 
     private static Kept? Forward<V, L>(nint src, bool isFloat, Rows rows, double[] u, double[] loss, bool keep)
         where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, n = rows.N, k = rows.K;
+        int lanes = L.Count, n = rows.N, k = rows.K, part = Math.Min(n, Part), blockSize = PackedEsp<V, L>.Block;
         double scale = 1.0 / (k * rows.Tau);
-        int perPack = KeptPerPack<V, L>(n, k), packs = (rows.Index.Length + lanes - 1) / lanes;
-        long keptDoubles = (long)packs * perPack * lanes;
-        double[]? buffer = keep && keptDoubles * sizeof(double) <= KeptLimitBytes && packs > 0 ? ArrayPool<double>.Shared.Rent((int)keptDoubles) : null;
-        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, (long)n * k, n + k + 1, (p, pack, skip, shift, vectors) =>
+        int packs = (rows.Index.Length + lanes - 1) / lanes;
+        bool Fits(bool exponentials) => keep && packs > 0 && (long)packs * Region<V, L>.Length(n, k, exponentials) * lanes * sizeof(double) <= KeptLimitBytes;
+        bool exponentials = Fits(true);
+        double[]? buffer = exponentials || Fits(false) ? ArrayPool<double>.Shared.Rent(packs * Region<V, L>.Length(n, k, exponentials) * lanes) : null;
+        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, (long)n * k, part + k + 1, (p, pack, skip, shift, vectors) =>
         {
-            var region = buffer is null ? vectors : MemoryMarshal.Cast<double, V>(buffer.AsSpan(p * perPack * lanes, perPack * lanes));
-            var e = region[..n];
-            var sigma = region.Slice(n, k + 1);
-            var checkpoints = buffer is null ? default : region.Slice(n + k + 1, perPack - n - k - 1);
-            RowPack.LoadExp<V, L>(src, isFloat, n, pack, skip, shift, scale, e);
-            PackedEsp<V, L>.Forward(e, sigma, checkpoints);
+            Span<V> e = vectors[..part], sigma = vectors.Slice(part, k + 1), checkpoints = default;
+            if (buffer is not null)
+            {
+                var region = new Region<V, L>(buffer, p, n, k, exponentials);
+                sigma = region.Sigma;
+                checkpoints = region.Checkpoints;
+                if (exponentials) e = region.E;
+            }
+            PackedEsp<V, L>.Start(sigma);
+            for (int start = 0; start < n; start += Part)
+            {
+                int length = Math.Min(Part, n - start);
+                var values = exponentials ? e.Slice(start, length) : e[..length];
+                RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, values);
+                PackedEsp<V, L>.Continue(values, sigma, checkpoints.IsEmpty ? default : checkpoints[(start / blockSize * k)..]);
+            }
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             for (int l = 0; l < pack.Length; l++)
             {
@@ -73,36 +115,39 @@ internal static class SmoothTopKSvmPacks
                 loss[r] = rows.Tau * SmoothTopKSvmKernel.Softplus(u[r]);
             }
         });
-        return buffer is null ? null : new Kept(buffer);
+        return buffer is null ? null : new Kept(buffer, exponentials);
     }
 
     private static void Backward<V, L>(nint src, nint dst, bool isFloat, Rows rows, Kept? kept, double[] u, double[] upstream)
         where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, n = rows.N, k = rows.K;
+        int lanes = L.Count, n = rows.N, k = rows.K, part = Math.Min(n, Part), blockSize = PackedEsp<V, L>.Block;
         double scale = 1.0 / (k * rows.Tau);
         int checkpointLength = PackedEsp<V, L>.CheckpointLength(n, k), block = PackedEsp<V, L>.BlockLength(k);
-        int perPack = KeptPerPack<V, L>(n, k);
         double[]? buffer = kept?.Take();
-        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, 4L * n * k, n + 2 * (k + 1) + checkpointLength + block, (p, pack, skip, shift, vectors) =>
+        bool exponentials = buffer is not null && kept!.Exponentials;
+        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, 4L * n * k, part + 2 * (k + 1) + checkpointLength + block, (p, pack, skip, shift, vectors) =>
         {
-            var adjoint = vectors.Slice(n + k + 1, k + 1);
-            var scratch = vectors.Slice(n + 2 * (k + 1) + checkpointLength, block);
-            Span<V> e, sigma, checkpoints;
-            if (buffer is null)
+            Span<V> e = vectors[..part], sigma = vectors.Slice(part, k + 1), checkpoints = vectors.Slice(part + 2 * (k + 1), checkpointLength);
+            var adjoint = vectors.Slice(part + k + 1, k + 1);
+            var scratch = vectors.Slice(part + 2 * (k + 1) + checkpointLength, block);
+            if (buffer is not null)
             {
-                e = vectors[..n];
-                sigma = vectors.Slice(n, k + 1);
-                checkpoints = vectors.Slice(n + 2 * (k + 1), checkpointLength);
-                RowPack.LoadExp<V, L>(src, isFloat, n, pack, skip, shift, scale, e);
-                PackedEsp<V, L>.Forward(e, sigma, checkpoints);
+                var region = new Region<V, L>(buffer, p, n, k, exponentials);
+                sigma = region.Sigma;
+                checkpoints = region.Checkpoints;
+                if (exponentials) e = region.E;
             }
             else
             {
-                var region = MemoryMarshal.Cast<double, V>(buffer.AsSpan(p * perPack * lanes, perPack * lanes));
-                e = region[..n];
-                sigma = region.Slice(n, k + 1);
-                checkpoints = region.Slice(n + k + 1, checkpointLength);
+                // Nothing kept: σ and the checkpoints again, part by part.
+                PackedEsp<V, L>.Start(sigma);
+                for (int start = 0; start < n; start += Part)
+                {
+                    int length = Math.Min(Part, n - start);
+                    RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, e[..length]);
+                    PackedEsp<V, L>.Continue(e[..length], sigma, checkpoints[(start / blockSize * k)..]);
+                }
             }
 
             // F = c·(log σ_k − log σ_{k−1}) per lane: adjoint_t = w_t/σ_t (σ_0 is constant).
@@ -116,11 +161,18 @@ internal static class SmoothTopKSvmPacks
                 adjointLanes[k * lanes + l] = c[l] / sigmaLanes[k * lanes + l];
                 if (k > 1) adjointLanes[(k - 1) * lanes + l] = -c[l] / sigmaLanes[(k - 1) * lanes + l];
             }
-            PackedEsp<V, L>.Reverse(e, adjoint, checkpoints, scratch);
-
-            var gradient = PackedEsp<V, L>.Lanes(e);
-            for (int l = 0; l < pack.Length; l++) gradient[skip[l] * lanes + l] = -c[l];
-            RowPack.Store<V, L>(dst, isFloat, n, pack, e);
+            // The reverse sweep, part by part from the last (the adjoint carries over).
+            for (int start = (n - 1) / Part * Part; start >= 0; start -= Part)
+            {
+                int length = Math.Min(Part, n - start);
+                var values = exponentials ? e.Slice(start, length) : e[..length];
+                if (!exponentials) RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, values);
+                PackedEsp<V, L>.Reverse(values, adjoint, checkpoints[(start / blockSize * k)..], scratch);
+                var gradient = PackedEsp<V, L>.Lanes(values);
+                for (int l = 0; l < pack.Length; l++)
+                    if (skip[l] >= start && skip[l] < start + length) gradient[(skip[l] - start) * lanes + l] = -c[l];
+                RowPack.Store<V, L>(dst, isFloat, n, start, length, pack, values);
+            }
         });
         if (buffer is not null) ArrayPool<double>.Shared.Return(buffer);
     }

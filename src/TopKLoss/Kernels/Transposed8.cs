@@ -12,16 +12,16 @@ namespace TopKLoss.Kernels;
 internal static unsafe class Transposed8
 {
     /// <summary>
-    /// pack[i] lane l = row rows[l] element i, as float64, for i below the returned multiple of 8;
-    /// lanes without a row get −∞.
+    /// pack[i] lane l = row rows[l] element start + i (rows of n elements), as float64, for i below
+    /// the returned multiple of 8 (≤ length); lanes without a row get −∞.
     /// </summary>
-    public static int Load(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, Span<Vector512<double>> pack)
+    public static int Load(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, Span<Vector512<double>> pack)
     {
         Span<nint> starts = stackalloc nint[8];
-        for (int l = 0; l < 8; l++) starts[l] = l < rows.Length ? basePtr + (nint)((long)rows[l] * n * (isFloat ? 4 : 8)) : 0;
+        for (int l = 0; l < 8; l++) starts[l] = l < rows.Length ? basePtr + (nint)(((long)rows[l] * n + start) * (isFloat ? 4 : 8)) : 0;
         var absent = Vector512.Create(double.NegativeInfinity);
         int i = 0;
-        for (; i + 8 <= n; i += 8)
+        for (; i + 8 <= length; i += 8)
         {
             var r0 = Read(starts[0], isFloat, i, absent); var r1 = Read(starts[1], isFloat, i, absent);
             var r2 = Read(starts[2], isFloat, i, absent); var r3 = Read(starts[3], isFloat, i, absent);
@@ -34,13 +34,13 @@ internal static unsafe class Transposed8
         return i;
     }
 
-    /// <summary>Row rows[l] element i = pack[i] lane l (rounded to float for float32), for i below the returned multiple of 8; rows.Length must be 8.</summary>
-    public static int Store(nint basePtr, bool isFloat, int n, ReadOnlySpan<int> rows, ReadOnlySpan<Vector512<double>> pack)
+    /// <summary>Row rows[l] element start + i = pack[i] lane l (rounded to float for float32), for i below the returned multiple of 8 (≤ length); rows.Length must be 8.</summary>
+    public static int Store(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, ReadOnlySpan<Vector512<double>> pack)
     {
         Span<nint> starts = stackalloc nint[8];
-        for (int l = 0; l < 8; l++) starts[l] = basePtr + (nint)((long)rows[l] * n * (isFloat ? 4 : 8));
+        for (int l = 0; l < 8; l++) starts[l] = basePtr + (nint)(((long)rows[l] * n + start) * (isFloat ? 4 : 8));
         int i = 0;
-        for (; i + 8 <= n; i += 8)
+        for (; i + 8 <= length; i += 8)
         {
             var (r0, r1, r2, r3) = (pack[i], pack[i + 1], pack[i + 2], pack[i + 3]);
             var (r4, r5, r6, r7) = (pack[i + 4], pack[i + 5], pack[i + 6], pack[i + 7]);

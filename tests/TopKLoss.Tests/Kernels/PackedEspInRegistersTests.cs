@@ -33,7 +33,8 @@ public class PackedEspInRegistersTests
 
         var (sigma, saved) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
         var (sigmaRef, savedRef) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
-        PackedEspInRegisters<Vector512<double>, Lanes512>.Forward(e, sigma, saved);
+        PackedEsp<Vector512<double>, Lanes512>.Start(sigma);
+        PackedEspInRegisters<Vector512<double>, Lanes512>.Continue(e, sigma, saved);
         PackedEsp<Vector512<double>, Lanes512>.ForwardInMemory(e, sigmaRef, savedRef);
         Assert.Equal(sigmaRef, sigma);
         Assert.Equal(savedRef, saved);
@@ -46,5 +47,40 @@ public class PackedEspInRegistersTests
         PackedEspInRegisters<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
         PackedEsp<Vector512<double>, Lanes512>.ReverseInMemory(gradientRef, adjointRef, savedRef, new Vector512<double>[block]);
         Assert.Equal(gradientRef, gradient);
+    }
+
+    [Theory]
+    [InlineData(5, 1000, 64)]
+    [InlineData(20, 333, 96)]
+    [InlineData(30, 200, 32)]  // the in-memory path
+    public void A_sequence_split_at_block_multiples_gives_the_values_of_one_call(int K, int n, int part)
+    {
+        var random = new Random(K + n);
+        var lanes = new double[n * 8];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = random.NextDouble();
+        var e = MemoryMarshal.Cast<double, Vector512<double>>(lanes).ToArray();
+        int checkpoints = PackedEsp<Vector512<double>, Lanes512>.CheckpointLength(n, K);
+        int block = PackedEsp<Vector512<double>, Lanes512>.BlockLength(K);
+
+        var (sigma, saved) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
+        PackedEsp<Vector512<double>, Lanes512>.Forward(e, sigma, saved);
+        var (sigmaParts, savedParts) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
+        PackedEsp<Vector512<double>, Lanes512>.Start(sigmaParts);
+        for (int start = 0; start < n; start += part)
+            PackedEsp<Vector512<double>, Lanes512>.Continue(e.AsSpan(start, Math.Min(part, n - start)), sigmaParts,
+                savedParts.AsSpan(start / PackedEsp<Vector512<double>, Lanes512>.Block * K));
+        Assert.Equal(sigma, sigmaParts);
+        Assert.Equal(saved, savedParts);
+
+        var adjoint = new Vector512<double>[K + 1];
+        for (int t = 1; t <= K; t++) adjoint[t] = Vector512.Create(random.NextDouble() - 0.5) / sigma[t];
+        var adjointParts = adjoint.ToArray();
+        var gradient = e.ToArray();
+        var gradientParts = e.ToArray();
+        PackedEsp<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
+        for (int start = (n - 1) / part * part; start >= 0; start -= part)
+            PackedEsp<Vector512<double>, Lanes512>.Reverse(gradientParts.AsSpan(start, Math.Min(part, n - start)), adjointParts,
+                saved.AsSpan(start / PackedEsp<Vector512<double>, Lanes512>.Block * K), new Vector512<double>[block]);
+        Assert.Equal(gradient, gradientParts);
     }
 }

@@ -16,6 +16,7 @@ public class SmoothSvmPackedKernelTests
     [InlineData(13, 300, 5)]
     [InlineData(21, 120, 20)]
     [InlineData(9, 64, 63)]
+    [InlineData(9, 4500, 5)]  // streamed in three parts (labels in each) when the state is not kept
     public void Packed_rows_match_the_tensor_ops_oracle_among_every_row_kind(int batch, int n, int k)
     {
         using var scope = NewDisposeScope();
@@ -44,18 +45,52 @@ public class SmoothSvmPackedKernelTests
     }
 
     [Theory]
-    [InlineData(5)]   // registers
-    [InlineData(20)]  // in-memory recursion
-    public void A_second_backward_through_a_retained_graph_repeats_the_first(int k)
+    [InlineData(5, 300)]    // registers, width 8
+    [InlineData(20, 300)]   // registers, width 24
+    [InlineData(30, 300)]   // in-memory recursion
+    [InlineData(5, 5000)]   // recomputed in three streamed parts
+    [InlineData(20, 5000)]
+    public void A_second_backward_through_a_retained_graph_repeats_the_first(int k, int n)
     {
-        // The first backward uses the state the forward kept (and consumes it); the second recomputes it.
+        // The first backward uses the state the forward kept (and consumes it); the second recomputes
+        // it, part by part for n > SmoothTopKSvmPacks.Part. A forward without grad streams too.
         using var scope = NewDisposeScope();
-        var leaf = randn(19, 300, generator: new Generator(21)).requires_grad_();
-        var loss = F.smooth_topk_svm_loss(leaf, randint(0, 300, new long[] { 19 }, generator: new Generator(22)), k);
-        var first = Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf }, retain_graph: true)[0]);
-        var second = Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf })[0]);
+        var x = randn(19, n, generator: new Generator(21));
+        var y = randint(0, n, new long[] { 19 }, generator: new Generator(22));
+        var leaf = x.clone().requires_grad_();
+        var loss = F.smooth_topk_svm_loss(leaf, y, k, reduction: nn.Reduction.None);
+        Assert.Equal(Close.ToArray(loss), Close.ToArray(F.smooth_topk_svm_loss(x, y, k, reduction: nn.Reduction.None)));
+        var first = Close.ToArray(torch.autograd.grad(new[] { loss.sum() }, new[] { leaf }, retain_graph: true)[0]);
+        var second = Close.ToArray(torch.autograd.grad(new[] { loss.sum() }, new[] { leaf })[0]);
         Assert.Equal(first, second);
         Assert.Contains(first, g => g != 0);
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(20)]
+    public void Keeping_everything_only_the_checkpoints_or_nothing_gives_the_same_gradient(int k)
+    {
+        // 19 rows (3 packs) × 5000: all kept is ~1.1 MB (k = 5), σ and checkpoints ~0.15 MB.
+        using var scope = NewDisposeScope();
+        var x = randn(19, 5000, generator: new Generator(31));
+        var y = randint(0, 5000, new long[] { 19 }, generator: new Generator(32));
+        double[] Gradient(long limit)
+        {
+            long saved = SmoothTopKSvmPacks.KeptLimitBytes;
+            SmoothTopKSvmPacks.KeptLimitBytes = limit;
+            try
+            {
+                var leaf = x.clone().requires_grad_();
+                var loss = F.smooth_topk_svm_loss(leaf, y, k);
+                return Close.ToArray(torch.autograd.grad(new[] { loss }, new[] { leaf })[0]);
+            }
+            finally { SmoothTopKSvmPacks.KeptLimitBytes = saved; }
+        }
+        var everything = Gradient(64L << 20);
+        Assert.Equal(everything, Gradient(k == 5 ? 512L << 10 : 1L << 20)); // σ and checkpoints only
+        Assert.Equal(everything, Gradient(0));                             // nothing
+        Assert.Contains(everything, g => g != 0);
     }
 
     [Fact]
