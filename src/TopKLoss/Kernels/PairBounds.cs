@@ -55,6 +55,7 @@ internal static class PairBounds
     }
 
     /// <summary>table[index] for a 32-entry table held in two vectors (index 0..31).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Lookup(Vector512<float> low, Vector512<float> high, Vector512<int> index)
     {
         if (Avx512F.IsSupported) return Avx512F.PermuteVar16x32x2(low, index, high); // one vpermt2ps
