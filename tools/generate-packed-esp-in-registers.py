@@ -76,8 +76,8 @@ def reverse(w):
     {{
         int K = adjoint.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0);
-        // The adjoint lives in w between blocks, in registers within one: held across the state
-        // recomputation too, {w} adjoint and {w} state registers would not fit and all would spill.
+        // The adjoint lives in w between blocks and in registers within one: held across the state
+        // recomputation as well, adjoint and state would need {2 * w} registers (AVX-512 has 32).
         var w = adjoint[1..];
         for (int start = (n - 1) / block * block; start >= 0; start -= block)
         {{

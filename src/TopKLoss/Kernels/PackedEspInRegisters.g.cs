@@ -120,8 +120,8 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     {
         int K = adjoint.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0);
-        // The adjoint lives in w between blocks, in registers within one: held across the state
-        // recomputation too, 8 adjoint and 8 state registers would not fit and all would spill.
+        // The adjoint lives in w between blocks and in registers within one: held across the state
+        // recomputation as well, adjoint and state would need 16 registers (AVX-512 has 32).
         var w = adjoint[1..];
         for (int start = (n - 1) / block * block; start >= 0; start -= block)
         {
@@ -331,8 +331,8 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     {
         int K = adjoint.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0);
-        // The adjoint lives in w between blocks, in registers within one: held across the state
-        // recomputation too, 16 adjoint and 16 state registers would not fit and all would spill.
+        // The adjoint lives in w between blocks and in registers within one: held across the state
+        // recomputation as well, adjoint and state would need 32 registers (AVX-512 has 32).
         var w = adjoint[1..];
         for (int start = (n - 1) / block * block; start >= 0; start -= block)
         {
@@ -650,8 +650,8 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     {
         int K = adjoint.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
         V zero = L.Broadcast(0);
-        // The adjoint lives in w between blocks, in registers within one: held across the state
-        // recomputation too, 24 adjoint and 24 state registers would not fit and all would spill.
+        // The adjoint lives in w between blocks and in registers within one: held across the state
+        // recomputation as well, adjoint and state would need 48 registers (AVX-512 has 32).
         var w = adjoint[1..];
         for (int start = (n - 1) / block * block; start >= 0; start -= block)
         {
