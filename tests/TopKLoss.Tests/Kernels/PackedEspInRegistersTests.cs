@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TopKLoss.Kernels;
+using E = TopKLoss.Kernels.PackedEsp<System.Runtime.Intrinsics.Vector512<double>, TopKLoss.Kernels.Lanes512>;
 
 namespace TopKLoss.Tests.Kernels;
 
@@ -25,27 +26,19 @@ public class PackedEspInRegistersTests
     public void Forward_and_reverse_equal_the_in_memory_recursions_bit_for_bit(int K, int n)
     {
         var random = new Random(K * 1000 + n);
-        var lanes = new double[n * 8];
-        for (int i = 0; i < lanes.Length; i++) lanes[i] = random.Next(10) == 0 ? 0 : random.NextDouble(); // zeros: skipped labels
-        var e = MemoryMarshal.Cast<double, Vector512<double>>(lanes).ToArray();
-        int checkpoints = PackedEsp<Vector512<double>, Lanes512>.CheckpointLength(n, K);
-        int block = PackedEsp<Vector512<double>, Lanes512>.BlockLength(K);
-
-        var (sigma, saved) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
-        var (sigmaRef, savedRef) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
-        PackedEsp<Vector512<double>, Lanes512>.Start(sigma);
+        var e = Pack(n, random, zeros: true);
+        var (sigma, saved) = Buffers(K, n);
+        var (sigmaRef, savedRef) = Buffers(K, n);
+        E.Start(sigma);
         PackedEspInRegisters<Vector512<double>, Lanes512>.Continue(e, sigma, saved);
-        PackedEsp<Vector512<double>, Lanes512>.ForwardInMemory(e, sigmaRef, savedRef);
+        E.ForwardInMemory(e, sigmaRef, savedRef);
         Assert.Equal(sigmaRef, sigma);
         Assert.Equal(savedRef, saved);
 
-        var adjoint = new Vector512<double>[K + 1];
-        for (int t = 1; t <= K; t++) adjoint[t] = Vector512.Create(random.NextDouble() - 0.5) / sigma[t];
-        var adjointRef = adjoint.ToArray();
-        var gradient = e.ToArray();
-        var gradientRef = e.ToArray();
-        PackedEspInRegisters<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
-        PackedEsp<Vector512<double>, Lanes512>.ReverseInMemory(gradientRef, adjointRef, savedRef, new Vector512<double>[block]);
+        var (adjoint, adjointRef) = Adjoints(sigma, random);
+        var (gradient, gradientRef) = (e.ToArray(), e.ToArray());
+        PackedEspInRegisters<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[E.BlockLength(K)]);
+        E.ReverseInMemory(gradientRef, adjointRef, savedRef, new Vector512<double>[E.BlockLength(K)]);
         Assert.Equal(gradientRef, gradient);
     }
 
@@ -56,31 +49,41 @@ public class PackedEspInRegistersTests
     public void A_sequence_split_at_block_multiples_gives_the_values_of_one_call(int K, int n, int part)
     {
         var random = new Random(K + n);
-        var lanes = new double[n * 8];
-        for (int i = 0; i < lanes.Length; i++) lanes[i] = random.NextDouble();
-        var e = MemoryMarshal.Cast<double, Vector512<double>>(lanes).ToArray();
-        int checkpoints = PackedEsp<Vector512<double>, Lanes512>.CheckpointLength(n, K);
-        int block = PackedEsp<Vector512<double>, Lanes512>.BlockLength(K);
-
-        var (sigma, saved) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
-        PackedEsp<Vector512<double>, Lanes512>.Forward(e, sigma, saved);
-        var (sigmaParts, savedParts) = (new Vector512<double>[K + 1], new Vector512<double>[checkpoints]);
-        PackedEsp<Vector512<double>, Lanes512>.Start(sigmaParts);
+        var e = Pack(n, random, zeros: false);
+        var (sigma, saved) = Buffers(K, n);
+        var (sigmaParts, savedParts) = Buffers(K, n);
+        E.Forward(e, sigma, saved);
+        E.Start(sigmaParts);
         for (int start = 0; start < n; start += part)
-            PackedEsp<Vector512<double>, Lanes512>.Continue(e.AsSpan(start, Math.Min(part, n - start)), sigmaParts,
-                savedParts.AsSpan(start / PackedEsp<Vector512<double>, Lanes512>.Block * K));
+            E.Continue(e.AsSpan(start, Math.Min(part, n - start)), sigmaParts, savedParts.AsSpan(start / E.Block * K));
         Assert.Equal(sigma, sigmaParts);
         Assert.Equal(saved, savedParts);
 
-        var adjoint = new Vector512<double>[K + 1];
-        for (int t = 1; t <= K; t++) adjoint[t] = Vector512.Create(random.NextDouble() - 0.5) / sigma[t];
-        var adjointParts = adjoint.ToArray();
-        var gradient = e.ToArray();
-        var gradientParts = e.ToArray();
-        PackedEsp<Vector512<double>, Lanes512>.Reverse(gradient, adjoint, saved, new Vector512<double>[block]);
+        var (adjoint, adjointParts) = Adjoints(sigma, random);
+        var (gradient, gradientParts) = (e.ToArray(), e.ToArray());
+        E.Reverse(gradient, adjoint, saved, new Vector512<double>[E.BlockLength(K)]);
         for (int start = (n - 1) / part * part; start >= 0; start -= part)
-            PackedEsp<Vector512<double>, Lanes512>.Reverse(gradientParts.AsSpan(start, Math.Min(part, n - start)), adjointParts,
-                saved.AsSpan(start / PackedEsp<Vector512<double>, Lanes512>.Block * K), new Vector512<double>[block]);
+            E.Reverse(gradientParts.AsSpan(start, Math.Min(part, n - start)), adjointParts, saved.AsSpan(start / E.Block * K),
+                new Vector512<double>[E.BlockLength(K)]);
         Assert.Equal(gradient, gradientParts);
+    }
+
+    /// <summary>n elements of 8 rows in (0, 1), a tenth of them 0 (skipped labels) when asked.</summary>
+    private static Vector512<double>[] Pack(int n, Random random, bool zeros)
+    {
+        var lanes = new double[n * 8];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = zeros && random.Next(10) == 0 ? 0 : random.NextDouble();
+        return MemoryMarshal.Cast<double, Vector512<double>>(lanes).ToArray();
+    }
+
+    private static (Vector512<double>[] Sigma, Vector512<double>[] Checkpoints) Buffers(int K, int n) =>
+        (new Vector512<double>[K + 1], new Vector512<double>[E.CheckpointLength(n, K)]);
+
+    /// <summary>adjoint_t = w_t/σ_t with random weights, and a copy (the reverse sweep consumes it).</summary>
+    private static (Vector512<double>[], Vector512<double>[]) Adjoints(Vector512<double>[] sigma, Random random)
+    {
+        var adjoint = new Vector512<double>[sigma.Length];
+        for (int t = 1; t < sigma.Length; t++) adjoint[t] = Vector512.Create(random.NextDouble() - 0.5) / sigma[t];
+        return (adjoint, adjoint.ToArray());
     }
 }
