@@ -26,13 +26,11 @@ internal static class LogEspPacks
 
     private static void Forward<V, L>(nint src, bool isFloat, Rows rows, double[] result) where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, m = rows.M, K = rows.K;
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, m + K + 1, (_, pack, skip, shift, vectors) =>
+        int lanes = L.Count, m = rows.M, K = rows.K, part = PackStream.PartLength(m);
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, part + K + 1, (_, pack, skip, shift, vectors) =>
         {
-            var e = vectors[..m];
-            var sigma = vectors.Slice(m, K + 1);
-            RowPack.LoadExp<V, L>(src, isFloat, m, 0, m, pack, skip, shift, 1.0, e);
-            PackedEsp<V, L>.Forward(e, sigma, default);
+            var sigma = vectors.Slice(part, K + 1);
+            PackStream.Forward<V, L>(src, isFloat, m, pack, skip, shift, 1.0, vectors[..part], sigma, default);
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             for (int l = 0; l < pack.Length; l++)
                 for (int t = 0; t <= K; t++)
@@ -42,25 +40,23 @@ internal static class LogEspPacks
 
     private static void Backward<V, L>(nint src, nint dst, bool isFloat, Rows rows, double[] upstream) where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, m = rows.M, K = rows.K;
+        int lanes = L.Count, m = rows.M, K = rows.K, part = PackStream.PartLength(m);
         int checkpoints = PackedEsp<V, L>.CheckpointLength(m, K), block = PackedEsp<V, L>.BlockLength(K);
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, m + 2 * (K + 1) + checkpoints + block, (_, pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, part + 2 * (K + 1) + checkpoints + block, (_, pack, skip, shift, vectors) =>
         {
-            var e = vectors[..m];
-            var sigma = vectors.Slice(m, K + 1);
-            var adjoint = vectors.Slice(m + K + 1, K + 1);
-            var saved = vectors.Slice(m + 2 * (K + 1), checkpoints);
-            var scratch = vectors.Slice(m + 2 * (K + 1) + checkpoints, block);
-            RowPack.LoadExp<V, L>(src, isFloat, m, 0, m, pack, skip, shift, 1.0, e);
-            PackedEsp<V, L>.Forward(e, sigma, saved);
+            var e = vectors[..part];
+            var sigma = vectors.Slice(part, K + 1);
+            var adjoint = vectors.Slice(part + K + 1, K + 1);
+            var saved = vectors.Slice(part + 2 * (K + 1), checkpoints);
+            var scratch = vectors.Slice(part + 2 * (K + 1) + checkpoints, block);
+            PackStream.Forward<V, L>(src, isFloat, m, pack, skip, shift, 1.0, e, sigma, saved);
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             var adjointLanes = PackedEsp<V, L>.Lanes(adjoint);
             adjointLanes.Clear();
             for (int l = 0; l < pack.Length; l++)
                 for (int t = 1; t <= Math.Min(K, m); t++) // σ_0 and σ_{t>m} are constants
                     adjointLanes[t * lanes + l] = upstream[(long)pack[l] * (K + 1) + t] / sigmaLanes[t * lanes + l];
-            PackedEsp<V, L>.Reverse(e, adjoint, saved, scratch);
-            RowPack.Store<V, L>(dst, isFloat, m, 0, m, pack, e);
+            PackStream.Reverse<V, L>(src, dst, isFloat, m, pack, skip, shift, 1.0, e, e.Length >= m, adjoint, saved, scratch, default);
         });
     }
 }

@@ -16,8 +16,8 @@ namespace TopKLoss.Kernels;
 /// the checkpoints (the backward skips the forward recursion and recomputes the exponentials part
 /// by part in its reverse sweep), else nothing (the backward recomputes everything). The first
 /// backward consumes the buffer and returns it to the pool; a second backward through a retained
-/// graph recomputes. Packs whose exponentials are not kept are streamed in parts of
-/// <see cref="Part"/> columns.</para>
+/// graph recomputes. Packs whose exponentials are not kept are streamed in parts
+/// (<see cref="PackStream"/>).</para>
 /// </summary>
 internal static class SmoothTopKSvmPacks
 {
@@ -37,14 +37,6 @@ internal static class SmoothTopKSvmPacks
 
     /// <summary>Largest state the forward keeps for the backward (beyond: less is kept, see the class summary); tests lower it.</summary>
     internal static long KeptLimitBytes { get; set; } = 64L << 20;
-
-    /// <summary>
-    /// Columns per part when a pack is streamed: 8 lanes × 2048 × 8 B = 128 KiB of exponentials,
-    /// which stay in L2 between the exponentials and the recursion, where a whole row of 100,000
-    /// would go through memory (6.4 MB per pack). A multiple of <see cref="PackedEsp{V,L}.Block"/>,
-    /// so the parts give the values of one pass.
-    /// </summary>
-    public const int Part = 2048;
 
     /// <summary>Losses of the packed rows; with <paramref name="keep"/>, the state for the backward (null when even σ and the checkpoints are too large).</summary>
     public static Kept? Forward(nint src, bool isFloat, Rows rows, double[] u, double[] loss, bool keep) => RowPack.Wide
@@ -81,7 +73,7 @@ internal static class SmoothTopKSvmPacks
     private static Kept? Forward<V, L>(nint src, bool isFloat, Rows rows, double[] u, double[] loss, bool keep)
         where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, n = rows.N, k = rows.K, part = Math.Min(n, Part), blockSize = PackedEsp<V, L>.Block;
+        int lanes = L.Count, n = rows.N, k = rows.K, part = PackStream.PartLength(n);
         double scale = 1.0 / (k * rows.Tau);
         int packs = (rows.Index.Length + lanes - 1) / lanes;
         bool Fits(bool exponentials) => keep && packs > 0 && (long)packs * Region<V, L>.Length(n, k, exponentials) * lanes * sizeof(double) <= KeptLimitBytes;
@@ -97,14 +89,7 @@ internal static class SmoothTopKSvmPacks
                 checkpoints = region.Checkpoints;
                 if (exponentials) e = region.E;
             }
-            PackedEsp<V, L>.Start(sigma);
-            for (int start = 0; start < n; start += Part)
-            {
-                int length = Math.Min(Part, n - start);
-                var values = exponentials ? e.Slice(start, length) : e[..length];
-                RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, values);
-                PackedEsp<V, L>.Continue(values, sigma, checkpoints.IsEmpty ? default : checkpoints[(start / blockSize * k)..]);
-            }
+            PackStream.Forward<V, L>(src, isFloat, n, pack, skip, shift, scale, e, sigma, checkpoints);
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             for (int l = 0; l < pack.Length; l++)
             {
@@ -121,7 +106,7 @@ internal static class SmoothTopKSvmPacks
     private static void Backward<V, L>(nint src, nint dst, bool isFloat, Rows rows, Kept? kept, double[] u, double[] upstream)
         where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, n = rows.N, k = rows.K, part = Math.Min(n, Part), blockSize = PackedEsp<V, L>.Block;
+        int lanes = L.Count, n = rows.N, k = rows.K, part = PackStream.PartLength(n);
         double scale = 1.0 / (k * rows.Tau);
         int checkpointLength = PackedEsp<V, L>.CheckpointLength(n, k), block = PackedEsp<V, L>.BlockLength(k);
         double[]? buffer = kept?.Take();
@@ -131,6 +116,7 @@ internal static class SmoothTopKSvmPacks
             Span<V> e = vectors[..part], sigma = vectors.Slice(part, k + 1), checkpoints = vectors.Slice(part + 2 * (k + 1), checkpointLength);
             var adjoint = vectors.Slice(part + k + 1, k + 1);
             var scratch = vectors.Slice(part + 2 * (k + 1) + checkpointLength, block);
+            bool loaded = exponentials;
             if (buffer is not null)
             {
                 var region = new Region<V, L>(buffer, p, n, k, exponentials);
@@ -140,18 +126,13 @@ internal static class SmoothTopKSvmPacks
             }
             else
             {
-                // Nothing kept: σ and the checkpoints again, part by part.
-                PackedEsp<V, L>.Start(sigma);
-                for (int start = 0; start < n; start += Part)
-                {
-                    int length = Math.Min(Part, n - start);
-                    RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, e[..length]);
-                    PackedEsp<V, L>.Continue(e[..length], sigma, checkpoints[(start / blockSize * k)..]);
-                }
+                // Nothing kept: σ and the checkpoints again (a row that fits one part keeps its exponentials in e).
+                PackStream.Forward<V, L>(src, isFloat, n, pack, skip, shift, scale, e, sigma, checkpoints);
+                loaded = e.Length >= n;
             }
 
-            // F = c·(log σ_k − log σ_{k−1}) per lane: adjoint_t = w_t/σ_t (σ_0 is constant).
-            Span<double> c = stackalloc double[lanes];
+            // F = c·(log σ_k − log σ_{k−1}) per lane: adjoint_t = w_t/σ_t (σ_0 is constant); ∂L/∂s_y = −c.
+            Span<double> c = stackalloc double[pack.Length];
             var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
             var adjointLanes = PackedEsp<V, L>.Lanes(adjoint);
             adjointLanes.Clear();
@@ -160,19 +141,9 @@ internal static class SmoothTopKSvmPacks
                 c[l] = upstream[pack[l]] * SmoothTopKSvmKernel.Sigmoid(u[pack[l]]) / k;
                 adjointLanes[k * lanes + l] = c[l] / sigmaLanes[k * lanes + l];
                 if (k > 1) adjointLanes[(k - 1) * lanes + l] = -c[l] / sigmaLanes[(k - 1) * lanes + l];
+                c[l] = -c[l];
             }
-            // The reverse sweep, part by part from the last (the adjoint carries over).
-            for (int start = (n - 1) / Part * Part; start >= 0; start -= Part)
-            {
-                int length = Math.Min(Part, n - start);
-                var values = exponentials ? e.Slice(start, length) : e[..length];
-                if (!exponentials) RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, values);
-                PackedEsp<V, L>.Reverse(values, adjoint, checkpoints[(start / blockSize * k)..], scratch);
-                var gradient = PackedEsp<V, L>.Lanes(values);
-                for (int l = 0; l < pack.Length; l++)
-                    if (skip[l] >= start && skip[l] < start + length) gradient[(skip[l] - start) * lanes + l] = -c[l];
-                RowPack.Store<V, L>(dst, isFloat, n, start, length, pack, values);
-            }
+            PackStream.Reverse<V, L>(src, dst, isFloat, n, pack, skip, shift, scale, e, loaded, adjoint, checkpoints, scratch, c);
         });
         if (buffer is not null) ArrayPool<double>.Shared.Return(buffer);
     }

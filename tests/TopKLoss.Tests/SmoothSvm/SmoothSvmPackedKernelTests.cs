@@ -53,7 +53,7 @@ public class SmoothSvmPackedKernelTests
     public void A_second_backward_through_a_retained_graph_repeats_the_first(int k, int n)
     {
         // The first backward uses the state the forward kept (and consumes it); the second recomputes
-        // it, part by part for n > SmoothTopKSvmPacks.Part. A forward without grad streams too.
+        // it, part by part for n > PackStream.Part. A forward without grad streams too.
         using var scope = NewDisposeScope();
         var x = randn(19, n, generator: new Generator(21));
         var y = randint(0, n, new long[] { 19 }, generator: new Generator(22));
@@ -91,6 +91,23 @@ public class SmoothSvmPackedKernelTests
         Assert.Equal(everything, Gradient(k == 5 ? 512L << 10 : 1L << 20)); // σ and checkpoints only
         Assert.Equal(everything, Gradient(0));                             // nothing
         Assert.Contains(everything, g => g != 0);
+    }
+
+    [Fact]
+    public void Log_esp_of_rows_streamed_in_parts_matches_the_tensor_ops_oracle()
+    {
+        // m = 5000: three parts of PackStream.Part columns in the forward and in the reverse sweep.
+        using var scope = NewDisposeScope();
+        var x = randn(9, 5000, dtype: ScalarType.Float64, generator: new Generator(41));
+        var weights = rand(9, 6, dtype: ScalarType.Float64, generator: new Generator(42));
+        var leaf = x.clone().requires_grad_();
+        var fused = F.log_esp(leaf, 5);
+        var grad = torch.autograd.grad(new[] { (fused * weights).sum() }, new[] { leaf })[0];
+        var oracleLeaf = x.clone().requires_grad_();
+        var oracle = SmoothSvmOps.LogEsp(oracleLeaf, 5);
+        var gradOracle = torch.autograd.grad(new[] { (oracle * weights).sum() }, new[] { oracleLeaf })[0];
+        Close.ScaledByMax(Close.ToArray(oracle), Close.ToArray(fused), 1e-10);
+        Close.ScaledByMax(Close.ToArray(gradOracle), Close.ToArray(grad), 1e-10);
     }
 
     [Fact]
