@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -54,6 +55,26 @@ internal readonly struct NoiseStream
         Draw(row, sample, ref w0, out w1, out w2, out w3);
     }
 
+    /// <summary>Counter words w0 of the 16 blocks list[start .. start+15].</summary>
+    public static Vector512<uint> Listed(ReadOnlySpan<int> list, int start) =>
+        Vector512.Create<uint>(MemoryMarshal.Cast<int, uint>(list.Slice(start, GroupSize)));
+
+    /// <summary>Counter words w0 of the consecutive blocks first .. first+15.</summary>
+    public static Vector512<uint> Consecutive(int first) => Vector512.Create((uint)first) + Vector512<uint>.Indices;
+
+    /// <summary>
+    /// Philox words of the same 16 blocks (lane i = block blocks[i]) for two samples of a row, the
+    /// two drawn interleaved (<see cref="Philox.Block16x2"/>); each equals its <see cref="Group(long, int, int, out Vector512{uint}, out Vector512{uint}, out Vector512{uint}, out Vector512{uint})"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void GroupPair(long row, int sampleA, int sampleB, Vector512<uint> blocks, out Words16 a, out Words16 b)
+    {
+        var (rowLow, rowHigh) = (Vector512.Create((uint)row), Vector512.Create((uint)((ulong)row >> 32)));
+        a = new Words16 { W0 = blocks, W1 = Vector512.Create((uint)sampleA), W2 = rowLow, W3 = rowHigh };
+        b = new Words16 { W0 = blocks, W1 = Vector512.Create((uint)sampleB), W2 = rowLow, W3 = rowHigh };
+        Philox.Block16x2(ref a.W0, ref a.W1, ref a.W2, ref a.W3, ref b.W0, ref b.W1, ref b.W2, ref b.W3, k0, k1);
+    }
+
     private void Draw(long row, int sample, ref Vector512<uint> w0, out Vector512<uint> w1, out Vector512<uint> w2, out Vector512<uint> w3)
     {
         w1 = Vector512.Create((uint)sample);
@@ -83,4 +104,10 @@ internal readonly struct NoiseStream
         BoxMuller.Normals16(w0, w1, w2, w3, group);
         return group[(int)(column % PerBlock)];
     }
+}
+
+/// <summary>The four Philox output words of 16 blocks, lane i of each being block i.</summary>
+internal struct Words16
+{
+    public Vector512<uint> W0, W1, W2, W3;
 }

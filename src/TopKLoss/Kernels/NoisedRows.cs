@@ -65,7 +65,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         public readonly int Blocks;
         public readonly T[] BlockMax;
         public readonly int[] SeedBlocks, SeedColumns;
-        public readonly T[] SeedX, SeedV, Work;
+        public readonly T[] SeedX, SeedV;
         public readonly bool[] Seeded;
         public readonly uint[] Words = new uint[4 * Group];
         public readonly int[] Live;
@@ -94,7 +94,6 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             SeedColumns = new int[seed * PerBlock];
             SeedX = new T[seed * PerBlock];
             SeedV = new T[seed * PerBlock];
-            Work = new T[Math.Max(seed * PerBlock, padded)];
             Seeded = new bool[Blocks];
             Live = new int[padded];
             (XA0, XA1, XB0, XB1) = (new T[padded], new T[padded], new T[padded], new T[padded]);
@@ -137,33 +136,28 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         T floor = T.PositiveInfinity;
         for (int q = 0; q < samples; q++) floor = T.Min(floor, Seed(row, q, k, epsilon, noise, s, seeded));
         int live = LiveBlocks(x, epsilon, floor, s);
-        for (int q = 0; q < samples; q++)
+        // Samples two at a time: the pair shares the blocks' counters and x, and its two Philox
+        // chains interleave. With B odd the last sample is drawn twice and its copy ignored.
+        for (int q = 0; q < samples; q += 2)
         {
+            int other = Math.Min(q + 1, samples - 1);
             for (int g = 0; g < live; g += Group)
             {
-                Vector512<uint> w0, w1, w2, w3;
-                if (g + Group <= live && s.Live[g + Group - 1] - s.Live[g] == Group - 1) noise.Group(row, q, s.Live[g], out w0, out w1, out w2, out w3);
-                else noise.Group(row, q, s.Live, g, out w0, out w1, out w2, out w3);
-                uint passA = Passing(PairBounds.Of(w0, w1), s.XA0, s.XA1, g, epsilon, s.Thresholds[q]);
-                uint passB = Passing(PairBounds.Of(w2, w3), s.XB0, s.XB1, g, epsilon, s.Thresholds[q]);
-                if ((passA | passB) == 0) continue;
-                var words = s.Words.AsSpan();
-                w0.CopyTo(words);
-                w1.CopyTo(words[Group..]);
-                w2.CopyTo(words[(2 * Group)..]);
-                w3.CopyTo(words[(3 * Group)..]);
-                for (; passA != 0; passA &= passA - 1)
+                var blocks = g + Group <= live && s.Live[g + Group - 1] - s.Live[g] == Group - 1
+                    ? NoiseStream.Consecutive(s.Live[g]) : NoiseStream.Listed(s.Live, g);
+                noise.GroupPair(row, q, other, blocks, out var a, out var b);
+                uint a0 = Passing(PairBounds.Of(a.W0, a.W1), s.XA0, s.XA1, g, epsilon, s.Thresholds[q]);
+                uint a2 = Passing(PairBounds.Of(a.W2, a.W3), s.XB0, s.XB1, g, epsilon, s.Thresholds[q]);
+                uint b0 = 0, b2 = 0;
+                if (other != q)
                 {
-                    int lane = BitOperations.TrailingZeroCount(passA);
-                    s.Pairs.Push(words[lane], words[Group + lane], PerBlock * s.Live[g + lane], x, k, epsilon, q, s);
+                    b0 = Passing(PairBounds.Of(b.W0, b.W1), s.XA0, s.XA1, g, epsilon, s.Thresholds[other]);
+                    b2 = Passing(PairBounds.Of(b.W2, b.W3), s.XB0, s.XB1, g, epsilon, s.Thresholds[other]);
                 }
-                for (; passB != 0; passB &= passB - 1)
-                {
-                    int lane = BitOperations.TrailingZeroCount(passB);
-                    s.Pairs.Push(words[2 * Group + lane], words[3 * Group + lane], PerBlock * s.Live[g + lane] + 2, x, k, epsilon, q, s);
-                }
+                if ((a0 | a2) != 0) PushPassing(a, a0, a2, g, q, x, k, epsilon, s);
+                if ((b0 | b2) != 0) PushPassing(b, b0, b2, g, other, x, k, epsilon, s);
             }
-            s.Pairs.Flush(x, k, epsilon, q, s);
+            s.Pairs.Flush(x, k, epsilon, s);
         }
         double sum = 0;
         for (int q = 0; q < samples; q++)
@@ -172,6 +166,26 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             rowIndices[q] = s.TopIndices[q * k + k - 1];
         }
         return sum / samples;
+    }
+
+    /// <summary>Queues the Box–Muller pairs of a group that passed (bit i: block s.Live[g + i]) for sample q.</summary>
+    private static void PushPassing(in Words16 w, uint pass0, uint pass2, int g, int q, ReadOnlySpan<T> x, int k, T epsilon, Scratch s)
+    {
+        var words = s.Words.AsSpan();
+        w.W0.CopyTo(words);
+        w.W1.CopyTo(words[Group..]);
+        w.W2.CopyTo(words[(2 * Group)..]);
+        w.W3.CopyTo(words[(3 * Group)..]);
+        for (; pass0 != 0; pass0 &= pass0 - 1)
+        {
+            int lane = BitOperations.TrailingZeroCount(pass0);
+            s.Pairs.Push(words[lane], words[Group + lane], PerBlock * s.Live[g + lane], q, x, k, epsilon, s);
+        }
+        for (; pass2 != 0; pass2 &= pass2 - 1)
+        {
+            int lane = BitOperations.TrailingZeroCount(pass2);
+            s.Pairs.Push(words[2 * Group + lane], words[3 * Group + lane], PerBlock * s.Live[g + lane] + 2, q, x, k, epsilon, s);
+        }
     }
 
     /// <summary>
@@ -186,7 +200,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         // The count-th largest block maximum by vector maxima, then the blocks reaching it in index order.
         var maxima = s.BlockMax.AsSpan(0, RoundUp(s.Blocks));
         maxima[s.Blocks..].Fill(T.NegativeInfinity);
-        T cut = KthLargest(maxima, count, s.Work.AsSpan(0, maxima.Length));
+        T cut = KthLargest(maxima, count);
         var blocks = s.SeedBlocks.AsSpan(0, count);
         for (int b = 0; b < s.Blocks && found < count; b++)
             if (s.BlockMax[b] >= cut) blocks[found++] = b;
@@ -261,7 +275,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
                 (Vector512.Create<T>(s.SeedX.AsSpan(g * PerBlock + t, lanes)) + Vector512.Create(epsilon) * Vector512.Create<T>(s.Normals.AsSpan(t, lanes)))
                     .CopyTo(values.Slice(g * PerBlock + t, lanes));
         }
-        T threshold = KthLargest(values, k, s.Work.AsSpan(0, length));
+        T threshold = KthLargest(values, k);
         var at = Vector512.Create(threshold);
         for (int t = 0; t < length; t += lanes)
             for (ulong mask = Vector512.GreaterThanOrEqual(Vector512.Create<T>(values.Slice(t, lanes)), at).ExtractMostSignificantBits();
@@ -275,28 +289,30 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
 
     /// <summary>
     /// The k-th largest of values (length a multiple of the vector width, no NaN), counting equal
-    /// values separately: k rounds at most of a vector maximum that removes the lanes equal to it.
+    /// values separately: k rounds at most of a vector maximum over the values below the previous
+    /// round's (read-only: no stores for the next round to wait on).
     /// </summary>
-    private static T KthLargest(ReadOnlySpan<T> values, int k, Span<T> work)
+    private static T KthLargest(ReadOnlySpan<T> values, int k)
     {
-        values.CopyTo(work);
         int lanes = Vector512<T>.Count;
-        var removed = Vector512.Create(T.NegativeInfinity);
+        var none = Vector512.Create(T.NegativeInfinity);
+        var below = Vector512.Create(T.PositiveInfinity);
         while (true)
         {
-            var max = Vector512.Create<T>(work[..lanes]);
-            for (int t = lanes; t < work.Length; t += lanes) max = Vector512.Max(max, Vector512.Create<T>(work.Slice(t, lanes)));
-            var top = Vector512.Create(HorizontalMax(max));
-            int equal = 0;
-            for (int t = 0; t < work.Length; t += lanes)
+            var max = none;
+            for (int t = 0; t < values.Length; t += lanes)
             {
-                var v = Vector512.Create<T>(work.Slice(t, lanes));
-                var hit = Vector512.Equals(v, top);
-                equal += BitOperations.PopCount(hit.ExtractMostSignificantBits());
-                Vector512.ConditionalSelect(hit, removed, v).CopyTo(work.Slice(t, lanes));
+                var v = Vector512.Create(values.Slice(t, lanes));
+                max = Vector512.Max(max, Vector512.ConditionalSelect(Vector512.LessThan(v, below), v, none));
             }
-            if (equal >= k || T.IsNegativeInfinity(top.ToScalar())) return top.ToScalar();
+            var top = Vector512.Create(HorizontalMax(max));
+            if (T.IsNegativeInfinity(top.ToScalar())) return top.ToScalar();
+            int equal = 0;
+            for (int t = 0; t < values.Length; t += lanes)
+                equal += BitOperations.PopCount(Vector512.Equals(Vector512.Create(values.Slice(t, lanes)), top).ExtractMostSignificantBits());
+            if (equal >= k) return top.ToScalar();
             k -= equal;
+            below = top;
         }
     }
 
@@ -375,41 +391,65 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <summary>
-    /// Box–Muller pairs waiting to be transformed eight at a time (<see cref="BoxMuller.Pairs8(Vector256{uint}, Vector256{uint}, Span{float}, Span{float})"/>,
+    /// Box–Muller pairs, of any sample, waiting to be transformed eight at a time (<see cref="BoxMuller.Pairs8(Vector256{uint}, Vector256{uint}, Span{float}, Span{float})"/>,
     /// lane for lane the arithmetic of a whole block), each with the column of its cosine normal
     /// (the sine belongs to the next column).
     /// </summary>
     private sealed class Pending
     {
         private readonly uint[] radius = new uint[8], angle = new uint[8];
-        private readonly int[] column = new int[8];
+        private readonly int[] column = new int[8], sample = new int[8];
         private readonly T[] cos = new T[8], sin = new T[8];
         private int count;
 
-        public void Push(uint radiusWord, uint angleWord, int cosColumn, ReadOnlySpan<T> x, int k, T epsilon, int q, Scratch s)
+        public void Push(uint radiusWord, uint angleWord, int cosColumn, int q, ReadOnlySpan<T> x, int k, T epsilon, Scratch s)
         {
             radius[count] = radiusWord;
             angle[count] = angleWord;
+            sample[count] = q;
             column[count++] = cosColumn;
-            if (count == 8) Flush(x, k, epsilon, q, s);
+            if (count == 8) Flush(x, k, epsilon, s);
         }
 
-        public void Flush(ReadOnlySpan<T> x, int k, T epsilon, int q, Scratch s)
+        public void Flush(ReadOnlySpan<T> x, int k, T epsilon, Scratch s)
         {
             if (count == 0) return;
             var r = Vector256.Create<uint>(radius);
             var a = Vector256.Create<uint>(angle);
             if (typeof(T) == typeof(float)) BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, float>(cos.AsSpan()), MemoryMarshal.Cast<T, float>(sin.AsSpan()));
             else BoxMuller.Pairs8(r, a, MemoryMarshal.Cast<T, double>(cos.AsSpan()), MemoryMarshal.Cast<T, double>(sin.AsSpan()));
+            // The perturbed values first, and a mask of those reaching their sample's k-th as it was
+            // before this flush (it only rises; columns past n never reach), so that the half that falls
+            // short never enters the branchy insertion.
+            uint reaching = 0;
             for (int i = 0; i < count; i++)
             {
                 int j = column[i];
-                if (j < x.Length) Offer(s, k, q, x[j] + epsilon * cos[i], j);
-                if (j + 1 < x.Length) Offer(s, k, q, x[j + 1] + epsilon * sin[i], j + 1);
+                T threshold = s.Thresholds[sample[i]];
+                if (j < x.Length)
+                {
+                    cos[i] = x[j] + epsilon * cos[i];
+                    reaching |= Bit(cos[i] >= threshold) << (2 * i);
+                }
+                if (j + 1 < x.Length)
+                {
+                    sin[i] = x[j + 1] + epsilon * sin[i];
+                    reaching |= Bit(sin[i] >= threshold) << (2 * i + 1);
+                }
+            }
+            for (; reaching != 0; reaching &= reaching - 1)
+            {
+                int bit = BitOperations.TrailingZeroCount(reaching), i = bit >> 1;
+                if ((bit & 1) == 0) Offer(s, k, sample[i], cos[i], column[i]);
+                else Offer(s, k, sample[i], sin[i], column[i] + 1);
             }
             count = 0;
         }
     }
+
+    /// <summary>1 for true, 0 for false, without a branch (the JIT turns some conditionals into jumps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Bit(bool value) => Unsafe.As<bool, byte>(ref value);
 
     /// <summary>k > <see cref="Selection.BufferLimit"/>: every normal of each sample, then a sort.</summary>
     private static double Sorted(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,

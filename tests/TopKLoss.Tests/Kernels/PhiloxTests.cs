@@ -50,6 +50,23 @@ public class PhiloxTests
         }
     }
 
+    [Fact]
+    public void Two_interleaved_sets_equal_two_separate_sixteen_lane_blocks()
+    {
+        var random = new Random(32);
+        uint Next() => (uint)random.NextInt64(0, 1L << 32);
+        for (int trial = 0; trial < 100; trial++)
+        {
+            var v = Enumerable.Range(0, 8).Select(_ => Vector512.Create<uint>(Enumerable.Range(0, 16).Select(_ => Next()).ToArray())).ToArray();
+            uint k0 = Next(), k1 = Next();
+            var expected = v.ToArray();
+            Philox.Block16(ref expected[0], ref expected[1], ref expected[2], ref expected[3], k0, k1);
+            Philox.Block16(ref expected[4], ref expected[5], ref expected[6], ref expected[7], k0, k1);
+            Philox.Block16x2(ref v[0], ref v[1], ref v[2], ref v[3], ref v[4], ref v[5], ref v[6], ref v[7], k0, k1);
+            Assert.Equal(expected, v);
+        }
+    }
+
     private static uint[][] Eight(uint[][] words, uint k0, uint k1)
     {
         var v = words.Select(w => Vector256.Create<uint>(w)).ToArray();
