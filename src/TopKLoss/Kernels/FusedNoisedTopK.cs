@@ -25,8 +25,10 @@ internal static class FusedNoisedTopK
     /// <param name="nSamples">Monte Carlo samples B ≥ 1.</param>
     /// <param name="seed">Philox key material (e.g. drawn from the caller's torch Generator).</param>
     /// <param name="stream">Call counter: a fresh value per call gives fresh noise.</param>
+    /// <param name="hinge">When given, out[b] is the noised losses' hinge on the perturbed k-th largest
+    /// instead (<see cref="NoisedTopKKernel.Hinge"/>): labels and per-row margins of length batch.</param>
     /// <returns>[batch] in x's dtype.</returns>
-    internal static Tensor Apply(Tensor x, int k, double epsilon, int nSamples, ulong seed, ulong stream)
+    internal static Tensor Apply(Tensor x, int k, double epsilon, int nSamples, ulong seed, ulong stream, NoisedTopKKernel.Hinge? hinge = null)
     {
         if (x.device_type != DeviceType.CPU || (x.dtype != ScalarType.Float32 && x.dtype != ScalarType.Float64))
             throw new ArgumentException($"x must be a CPU float32 or float64 tensor, got {x.dtype} on {x.device_type}", nameof(x));
@@ -37,8 +39,10 @@ internal static class FusedNoisedTopK
         if (!(epsilon >= 0) || !double.IsFinite(epsilon))
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be finite and ≥ 0");
         if (nSamples < 1) throw new ArgumentOutOfRangeException(nameof(nSamples), nSamples, "nSamples must be ≥ 1");
+        if (hinge is not null && (hinge.Labels.Length != x.shape[0] || hinge.Margins.Length != x.shape[0] || hinge.Labels.Any(y => y < 0 || y >= x.shape[1])))
+            throw new ArgumentException($"hinge labels and margins must have length batch = {x.shape[0]}, labels in [0, {x.shape[1]})", nameof(hinge));
         using var scope = NewDisposeScope();
-        return scope.MoveToOuter(NoisedTopKKernel.Apply(x, k, epsilon, nSamples, seed, stream));
+        return scope.MoveToOuter(NoisedTopKKernel.Apply(x, k, epsilon, nSamples, seed, stream, hinge));
     }
 
     /// <summary>

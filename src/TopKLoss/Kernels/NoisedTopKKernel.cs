@@ -20,13 +20,25 @@ namespace TopKLoss.Kernels;
 /// </summary>
 internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTopKKernel>
 {
-    private sealed record Saved(long Batch, int N, int Samples, ScalarType Dtype, int[] Indices, bool[] NaNRows);
+    /// <summary>
+    /// The noised losses' hinge, fused after the perturbed k-th largest v_b, in the dtype T and in
+    /// the order of the tensor expression relu(((v + m) − x.gather(y))·scale):
+    /// <code>
+    /// h_b = ((v_b + (T)Margins[b]) − x[b, Labels[b]])·(T)Scale,   out[b] = relu(h_b)
+    /// ∂out[b]/∂x[b, j] = [h_b > 0]·Scale·((1/B)·#{s : j is sample s's index} − [j = Labels[b]])
+    /// </code>
+    /// (the balanced loss: margins 1, scale 1, a multiplication by one being exact). One pass and one
+    /// gradient tensor instead of gather, add, sub, relu and their backward ops.
+    /// </summary>
+    internal sealed record Hinge(long[] Labels, double[] Margins, double Scale);
+
+    private sealed record Saved(long Batch, int N, int Samples, ScalarType Dtype, int[] Indices, bool[] NaNRows, Hinge? Hinge, bool[]? Active);
 
     public override string Name => nameof(NoisedTopKKernel);
 
-    /// <summary>x: contiguous-able CPU float32/float64 [batch, n]; 1 ≤ k ≤ n; ε ≥ 0; samples ≥ 1.</summary>
-    public static Tensor Apply(Tensor x, int k, double epsilon, int samples, ulong seed, ulong stream) =>
-        apply(x, k, epsilon, samples, seed, stream);
+    /// <summary>x: contiguous-able CPU float32/float64 [batch, n]; 1 ≤ k ≤ n; ε ≥ 0; samples ≥ 1; labels in [0, n).</summary>
+    public static Tensor Apply(Tensor x, int k, double epsilon, int samples, ulong seed, ulong stream, Hinge? hinge = null) =>
+        apply(x, k, epsilon, samples, seed, stream, hinge!);
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
@@ -44,8 +56,30 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
             NoisedRows<float>.Run(CpuRows.Pointer(x), batch, n, k, (float)epsilon, samples, noise, values, indices, nanRows);
         else
             NoisedRows<double>.Run(CpuRows.Pointer(x), batch, n, k, epsilon, samples, noise, values, indices, nanRows);
-        ctx.save_data("saved", new Saved(batch, n, samples, x.dtype, indices, nanRows));
+        var hinge = (Hinge?)vars[6];
+        bool[]? active = null;
+        if (hinge is not null)
+        {
+            active = new bool[batch];
+            if (x.dtype == ScalarType.Float32) ApplyHinge<float>(CpuRows.Pointer(x), n, hinge, values, active);
+            else ApplyHinge<double>(CpuRows.Pointer(x), n, hinge, values, active);
+        }
+        ctx.save_data("saved", new Saved(batch, n, samples, x.dtype, indices, nanRows, hinge, active));
         return tensor(values, dtype: x.dtype);
+    }
+
+    /// <summary>values[b] ← relu(h_b) (see <see cref="Hinge"/>), each step rounded to T; active[b] ← h_b > 0.</summary>
+    private static unsafe void ApplyHinge<T>(nint xPtr, int n, Hinge hinge, double[] values, bool[] active)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T scale = T.CreateTruncating(hinge.Scale);
+        for (int b = 0; b < values.Length; b++)
+        {
+            T v = T.CreateTruncating(values[b]), labelScore = ((T*)xPtr)[(long)b * n + hinge.Labels[b]];
+            T h = (v + T.CreateTruncating(hinge.Margins[b]) - labelScore) * scale;
+            active[b] = h > T.Zero;
+            values[b] = double.CreateTruncating(active[b] || T.IsNaN(h) ? h : T.Zero); // relu keeps NaN
+        }
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
@@ -55,18 +89,29 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
         var grad = zeros(s.Batch, s.N, dtype: s.Dtype);
         if (s.Dtype == ScalarType.Float32) Scatter<float>(CpuRows.Pointer(grad), s, upstream);
         else Scatter<double>(CpuRows.Pointer(grad), s, upstream);
-        return new List<Tensor> { grad, null!, null!, null!, null!, null! };
+        return new List<Tensor> { grad, null!, null!, null!, null!, null!, null! };
     }
 
-    /// <summary>grad[b, index(b, s)] += grad_out[b]/B for every sample s, in the dtype (as the one-hot mean does).</summary>
+    /// <summary>
+    /// grad[b, index(b, s)] += c_b/B for every sample s, in the dtype (as the one-hot mean does),
+    /// c_b = grad_out[b]; with a hinge c_b = [h_b > 0]·(grad_out[b]·scale), then grad[b, label] −= c_b
+    /// (the order in which autograd sums the two paths).
+    /// </summary>
     private static unsafe void Scatter<T>(nint gradPtr, Saved s, double[] upstream) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (long b = 0; b < s.Batch; b++)
         {
             var row = new Span<T>((T*)gradPtr + b * s.N, s.N);
             if (s.NaNRows[b]) { row.Fill(T.NaN); continue; }
-            var share = T.CreateTruncating(upstream[b] / s.Samples);
+            T c = T.CreateTruncating(upstream[b]);
+            if (s.Hinge is { } hinge)
+            {
+                if (!s.Active![b]) continue;
+                c *= T.CreateTruncating(hinge.Scale);
+            }
+            var share = T.CreateTruncating(double.CreateTruncating(c) / s.Samples);
             for (int q = 0; q < s.Samples; q++) row[s.Indices[b * s.Samples + q]] += share;
+            if (s.Hinge is { } labelled) row[(int)labelled.Labels[b]] += -c;
         }
     }
 }

@@ -34,7 +34,7 @@ public static partial class TopK
             CheckImbalancedLoss(scores, labels, k, epsilon, margins, scale, reduction);
             Check.Noise(noise, scores);
             var s = ComputeType(scores);
-            var perSample = ImbalancedHinge(s, labels, margins, scale, PerturbedTopK.WithNoise(s, k + 1, epsilon, noise));
+            var perSample = PerturbedTopK.Hinge(s, labels, PerturbedTopK.WithNoise(s, k + 1, epsilon, noise), margins, scale);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 
@@ -62,7 +62,7 @@ public static partial class TopK
             Check.AtLeast(nSamples, 1, nameof(nSamples));
             Check.GeneratorDevice(generator, scores);
             var s = ComputeType(scores);
-            var perSample = ImbalancedHinge(s, labels, margins, scale, PerturbedTopK.DrawPerturbedTopK(s, k + 1, epsilon, nSamples, generator));
+            var perSample = PerturbedTopK.DrawHinge(s, labels, k + 1, epsilon, nSamples, generator, margins, scale);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 
@@ -72,13 +72,6 @@ public static partial class TopK
             CheckNoisedLoss(scores, labels, k, epsilon, reduction);
             Check.Margins(margins, scores);
             Check.Positive(scale, nameof(scale));
-        }
-
-        /// <summary>relu(scale·(m_y + top_{k+1,ε} − s_y)).</summary>
-        private static Tensor ImbalancedHinge(Tensor s, Tensor labels, Tensor margins, double scale, Tensor smoothedKPlus1)
-        {
-            var labelMargins = margins.to_type(s.dtype).gather(0, labels.to_type(ScalarType.Int64));
-            return ((labelMargins + smoothedKPlus1 - LabelScores(s, labels)) * scale).relu();
         }
     }
 }

@@ -88,7 +88,7 @@ public static partial class TopK
             CheckNoisedLoss(scores, labels, k, epsilon, reduction);
             Check.Noise(noise, scores);
             var s = ComputeType(scores);
-            var perSample = BalancedHinge(s, labels, PerturbedTopK.WithNoise(s, k + 1, epsilon, noise));
+            var perSample = PerturbedTopK.Hinge(s, labels, PerturbedTopK.WithNoise(s, k + 1, epsilon, noise));
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 
@@ -114,7 +114,7 @@ public static partial class TopK
             Check.AtLeast(nSamples, 1, nameof(nSamples));
             Check.GeneratorDevice(generator, scores);
             var s = ComputeType(scores);
-            var perSample = BalancedHinge(s, labels, PerturbedTopK.DrawPerturbedTopK(s, k + 1, epsilon, nSamples, generator));
+            var perSample = PerturbedTopK.DrawHinge(s, labels, k + 1, epsilon, nSamples, generator);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 
@@ -127,13 +127,5 @@ public static partial class TopK
             Check.NonNegative(epsilon, nameof(epsilon));
             Check.Reduction(reduction);
         }
-
-        /// <summary>s_y, [batch].</summary>
-        private static Tensor LabelScores(Tensor s, Tensor labels) =>
-            s.gather(1, labels.to_type(ScalarType.Int64).unsqueeze(1)).squeeze(1);
-
-        /// <summary>relu(1 + top_{k+1,ε} − s_y); relu as published (zero gradient exactly at the hinge).</summary>
-        private static Tensor BalancedHinge(Tensor s, Tensor labels, Tensor smoothedKPlus1) =>
-            (smoothedKPlus1 + 1.0 - LabelScores(s, labels)).relu();
     }
 }

@@ -39,6 +39,46 @@ internal static class PerturbedTopK
         return DrawWithTensorOps(x, k, epsilon, nSamples, generator);
     }
 
+    /// <summary>
+    /// The noised losses' per-sample hinge relu(((v + m_y) − x_y)·scale) on v = <see cref="DrawPerturbedTopK"/>(x, k, …),
+    /// m_y = margins[y] (1 when null): on CPU float32/float64 fused into the kernel (one pass, one
+    /// gradient tensor; same draws, same value and gradient bit for bit), elsewhere as tensor ops.
+    /// </summary>
+    public static Tensor DrawHinge(Tensor x, Tensor labels, int k, double epsilon, int nSamples, Generator? generator,
+        Tensor? margins = null, double scale = 1.0)
+    {
+        if (CpuRows.Supports(x) && margins is not { requires_grad: true })
+        {
+            var (seed, stream) = FusedKey(generator);
+            using var hostLabels = labels.to_type(ScalarType.Int64).cpu();
+            long[] y = hostLabels.data<long>().ToArray();
+            double[] rowMargins = margins is null ? Enumerable.Repeat(1.0, y.Length).ToArray() : LabelMargins(margins, x.dtype, y);
+            return FusedNoisedTopK.Apply(x, k, epsilon, nSamples, seed, stream, new NoisedTopKKernel.Hinge(y, rowMargins, scale));
+        }
+        return Hinge(x, labels, DrawPerturbedTopK(x, k, epsilon, nSamples, generator), margins, scale);
+    }
+
+    /// <summary>
+    /// The hinge as tensor ops on a given smoothed k-th largest v: relu((v + 1) − x_y) without
+    /// margins (the balanced loss), relu(((m_y + v) − x_y)·scale) with them; relu as published
+    /// (zero gradient exactly at the hinge).
+    /// </summary>
+    public static Tensor Hinge(Tensor x, Tensor labels, Tensor smoothed, Tensor? margins = null, double scale = 1.0)
+    {
+        var y = labels.to_type(ScalarType.Int64);
+        var labelScores = x.gather(1, y.unsqueeze(1)).squeeze(1);
+        if (margins is null) return (smoothed + 1.0 - labelScores).relu();
+        return ((margins.to_type(x.dtype).gather(0, y) + smoothed - labelScores) * scale).relu();
+    }
+
+    /// <summary>margins[y_b] in the scores' dtype (as the tensor path rounds them), as float64.</summary>
+    private static double[] LabelMargins(Tensor margins, ScalarType dtype, long[] labels)
+    {
+        using var scope = NewDisposeScope();
+        var rounded = margins.detach().to_type(dtype).to_type(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        return labels.Select(y => rounded[y]).ToArray();
+    }
+
     /// <summary>The tensor-ops path of <see cref="DrawPerturbedTopK"/> (any device; the fused kernel's oracle).</summary>
     internal static Tensor DrawWithTensorOps(Tensor x, int k, double epsilon, int nSamples, Generator? generator)
     {
