@@ -346,7 +346,10 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         }
         int padded = RoundUp(live);
         s.Live.AsSpan(live, padded - live).Fill(live > 0 ? s.Live[live - 1] : 0);
-        foreach (var column in new[] { s.XA0, s.XA1, s.XB0, s.XB1 }) column.AsSpan(live, padded - live).Fill(T.NegativeInfinity);
+        s.XA0.AsSpan(live, padded - live).Fill(T.NegativeInfinity);
+        s.XA1.AsSpan(live, padded - live).Fill(T.NegativeInfinity);
+        s.XB0.AsSpan(live, padded - live).Fill(T.NegativeInfinity);
+        s.XB1.AsSpan(live, padded - live).Fill(T.NegativeInfinity);
         return live;
     }
 
