@@ -39,8 +39,12 @@ internal static class FusedNoisedTopK
         if (!(epsilon >= 0) || !double.IsFinite(epsilon))
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "epsilon must be finite and ≥ 0");
         if (nSamples < 1) throw new ArgumentOutOfRangeException(nameof(nSamples), nSamples, "nSamples must be ≥ 1");
-        if (hinge is not null && (hinge.Labels.Length != x.shape[0] || hinge.Margins.Length != x.shape[0] || hinge.Labels.Any(y => y < 0 || y >= x.shape[1])))
-            throw new ArgumentException($"hinge labels and margins must have length batch = {x.shape[0]}, labels in [0, {x.shape[1]})", nameof(hinge));
+        if (hinge is not null)
+        {
+            long batch = x.shape[0], n = x.shape[1]; // shape is a native call: not once per label
+            if (hinge.Labels.Length != batch || hinge.Margins.Length != batch || hinge.Labels.Any(y => y < 0 || y >= n))
+                throw new ArgumentException($"hinge labels and margins must have length batch = {batch}, labels in [0, {n})", nameof(hinge));
+        }
         using var scope = NewDisposeScope();
         return scope.MoveToOuter(NoisedTopKKernel.Apply(x, k, epsilon, nSamples, seed, stream, hinge));
     }
