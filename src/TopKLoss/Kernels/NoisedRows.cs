@@ -24,7 +24,8 @@ namespace TopKLoss.Kernels;
 /// </list>
 /// Rounding is monotone, so z ≤ bound gives fl(x + fl(ε·z)) ≤ fl(x + fl(ε·bound)): an entry that is
 /// not offered is certified below the k-th it would have to beat, and nothing differs from drawing
-/// every normal. Larger k: every normal is drawn and sorted.
+/// every normal. In float with k ≤ 8 a sample's buffer is one vector of <see cref="PackedTopK"/>
+/// keys (branch-free insertion). Larger k: every normal is drawn and sorted.
 /// </summary>
 internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -73,6 +74,9 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         public readonly T[] Normals = new T[Group * PerBlock];
         public readonly T[] TopValues;
         public readonly int[] TopIndices;
+        /// <summary>float and k ≤ 8: the buffers are <see cref="PackedTopK"/> keys, 8 per sample, instead of TopValues/TopIndices.</summary>
+        public readonly bool Packed;
+        public readonly ulong[] Keys;
         public readonly int[] Counts;
         public readonly T[] Thresholds;
         public readonly int[] ThresholdIndices;
@@ -99,6 +103,8 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             (XA0, XA1, XB0, XB1) = (new T[padded], new T[padded], new T[padded], new T[padded]);
             TopValues = new T[samples * k];
             TopIndices = new int[samples * k];
+            Packed = typeof(T) == typeof(float) && k <= PackedTopK.Capacity;
+            Keys = new ulong[Packed ? samples * PackedTopK.Capacity : 0];
             Counts = new int[samples];
             Thresholds = new T[samples];
             ThresholdIndices = new int[samples];
@@ -131,6 +137,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         Scratch s, Span<int> rowIndices)
     {
         s.Counts.AsSpan().Clear();
+        s.Keys.AsSpan().Clear();
         s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
         int seeded = SeedBlocks(x, k, s);
         T floor = T.PositiveInfinity;
@@ -162,6 +169,13 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         double sum = 0;
         for (int q = 0; q < samples; q++)
         {
+            if (s.Packed)
+            {
+                ulong key = s.Keys[q * PackedTopK.Capacity + k - 1];
+                sum += PackedTopK.Value(key);
+                rowIndices[q] = PackedTopK.Index(key);
+                continue;
+            }
             sum += double.CreateTruncating(s.TopValues[q * k + k - 1]);
             rowIndices[q] = s.TopIndices[q * k + k - 1];
         }
@@ -387,10 +401,25 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     private static void Offer(Scratch s, int k, int q, T v, int j)
     {
         if (s.Counts[q] == k && !Selection.Before(v, j, s.Thresholds[q], s.ThresholdIndices[q])) return;
+        if (s.Packed) { OfferPacked(s, k, q, Unsafe.As<T, float>(ref v), j); return; }
         var topValues = s.TopValues.AsSpan(q * k, k);
         var topIndices = s.TopIndices.AsSpan(q * k, k);
         Selection.Offer(topValues, topIndices, ref s.Counts[q], v, j);
         if (s.Counts[q] == k) { s.Thresholds[q] = topValues[k - 1]; s.ThresholdIndices[q] = topIndices[k - 1]; }
+    }
+
+    /// <summary>Offer for float and k ≤ 8 (<see cref="PackedTopK"/>); the caller has checked that (v, j) enters.</summary>
+    private static void OfferPacked(Scratch s, int k, int q, float v, int j)
+    {
+        var keys = s.Keys.AsSpan(q * PackedTopK.Capacity, PackedTopK.Capacity);
+        var inserted = PackedTopK.Insert(Vector512.Create<ulong>(keys), PackedTopK.Key(v, j));
+        inserted.CopyTo(keys);
+        if (s.Counts[q] < k) s.Counts[q]++;
+        if (s.Counts[q] < k) return;
+        ulong last = inserted.GetElement(k - 1);
+        float threshold = PackedTopK.Value(last);
+        s.Thresholds[q] = Unsafe.As<float, T>(ref threshold);
+        s.ThresholdIndices[q] = PackedTopK.Index(last);
     }
 
     /// <summary>
