@@ -66,7 +66,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         public readonly int Blocks;
         public readonly T[] BlockMax;
         public readonly int[] SeedBlocks, SeedColumns;
-        public readonly T[] SeedX, SeedV;
+        public readonly T[] SeedX, SeedV, SeedV2;
         public readonly bool[] Seeded;
         public readonly uint[] Words = new uint[4 * Group];
         public readonly int[] Live;
@@ -98,6 +98,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             SeedColumns = new int[seed * PerBlock];
             SeedX = new T[seed * PerBlock];
             SeedV = new T[seed * PerBlock];
+            SeedV2 = new T[seed * PerBlock];
             Seeded = new bool[Blocks];
             Live = new int[padded];
             (XA0, XA1, XB0, XB1) = (new T[padded], new T[padded], new T[padded], new T[padded]);
@@ -141,7 +142,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         s.Thresholds.AsSpan().Fill(T.NegativeInfinity);
         int seeded = SeedBlocks(x, k, s);
         T floor = T.PositiveInfinity;
-        for (int q = 0; q < samples; q++) floor = T.Min(floor, Seed(row, q, k, epsilon, noise, s, seeded));
+        for (int q = 0; q < samples; q += 2) floor = T.Min(floor, SeedPair(row, q, Math.Min(q + 1, samples - 1), k, epsilon, noise, s, seeded));
         int live = LiveBlocks(x, epsilon, floor, s);
         // Samples two at a time: the pair shares the blocks' counters and x, and its two Philox
         // chains interleave. With B odd the last sample is drawn twice and its copy ignored.
@@ -274,24 +275,45 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <summary>
-    /// Draws the seed blocks for sample q, finds t = the k-th largest of their perturbed values
-    /// (with multiplicity) and offers the entries ≥ t (at least k) to the sample's buffer; returns t.
+    /// Draws the seed blocks for samples q and other (two interleaved Philox chains, as in the
+    /// sweep; with B odd the last sample is drawn twice and its copy ignored) and starts both
+    /// buffers (<see cref="StartSample"/>); returns the lower of the two start thresholds.
     /// </summary>
-    private static T Seed(long row, int q, int k, T epsilon, NoiseStream noise, Scratch s, int seeded)
+    private static T SeedPair(long row, int q, int other, int k, T epsilon, NoiseStream noise, Scratch s, int seeded)
     {
-        int length = RoundUp(seeded) * PerBlock, lanes = Vector512<T>.Count;
-        var values = s.SeedV.AsSpan(0, length);
+        int length = RoundUp(seeded) * PerBlock;
+        var first = s.SeedV.AsSpan(0, length);
+        var second = s.SeedV2.AsSpan(0, length);
         for (int g = 0; g < seeded; g += Group)
         {
-            noise.Group(row, q, s.SeedBlocks, g, out var w0, out var w1, out var w2, out var w3);
-            BoxMuller.Normals16(w0, w1, w2, w3, s.Normals.AsSpan());
-            for (int t = 0; t < Group * PerBlock; t += lanes)
-                (Vector512.Create<T>(s.SeedX.AsSpan(g * PerBlock + t, lanes)) + Vector512.Create(epsilon) * Vector512.Create<T>(s.Normals.AsSpan(t, lanes)))
-                    .CopyTo(values.Slice(g * PerBlock + t, lanes));
+            noise.GroupPair(row, q, other, NoiseStream.Listed(s.SeedBlocks, g), out var a, out var b);
+            SeedValues(a, g, epsilon, s, first);
+            if (other != q) SeedValues(b, g, epsilon, s, second);
         }
+        T threshold = StartSample(q, k, first, s);
+        return other == q ? threshold : T.Min(threshold, StartSample(other, k, second, s));
+    }
+
+    /// <summary>values[4g + c] = x + ε·z of the seed columns of group g (seed list order), from its Philox words.</summary>
+    private static void SeedValues(in Words16 w, int g, T epsilon, Scratch s, Span<T> values)
+    {
+        int lanes = Vector512<T>.Count;
+        BoxMuller.Normals16(w.W0, w.W1, w.W2, w.W3, s.Normals.AsSpan());
+        for (int t = 0; t < Group * PerBlock; t += lanes)
+            (Vector512.Create<T>(s.SeedX.AsSpan(g * PerBlock + t, lanes)) + Vector512.Create(epsilon) * Vector512.Create<T>(s.Normals.AsSpan(t, lanes)))
+                .CopyTo(values.Slice(g * PerBlock + t, lanes));
+    }
+
+    /// <summary>
+    /// t = the k-th largest of sample q's seed values (with multiplicity); the entries ≥ t (at least
+    /// k) are offered to its buffer; returns t.
+    /// </summary>
+    private static T StartSample(int q, int k, Span<T> values, Scratch s)
+    {
+        int lanes = Vector512<T>.Count;
         T threshold = KthLargest(values, k);
         var at = Vector512.Create(threshold);
-        for (int t = 0; t < length; t += lanes)
+        for (int t = 0; t < values.Length; t += lanes)
             for (ulong mask = Vector512.GreaterThanOrEqual(Vector512.Create<T>(values.Slice(t, lanes)), at).ExtractMostSignificantBits();
                  mask != 0; mask &= mask - 1)
             {
@@ -409,14 +431,15 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     }
 
     /// <summary>Offer for float and k ≤ 8 (<see cref="PackedTopK"/>); the caller has checked that (v, j) enters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void OfferPacked(Scratch s, int k, int q, float v, int j)
     {
-        var keys = s.Keys.AsSpan(q * PackedTopK.Capacity, PackedTopK.Capacity);
-        var inserted = PackedTopK.Insert(Vector512.Create<ulong>(keys), PackedTopK.Key(v, j));
-        inserted.CopyTo(keys);
-        if (s.Counts[q] < k) s.Counts[q]++;
-        if (s.Counts[q] < k) return;
-        ulong last = inserted.GetElement(k - 1);
+        ref var keys = ref Unsafe.As<ulong, Vector512<ulong>>(ref s.Keys[q * PackedTopK.Capacity]);
+        var inserted = PackedTopK.Insert(keys, PackedTopK.Key(v, j));
+        keys = inserted;
+        ref int count = ref s.Counts[q];
+        if (count < k && ++count < k) return;
+        ulong last = Vector512.Shuffle(inserted, Vector512.Create((ulong)(k - 1))).ToScalar();
         float threshold = PackedTopK.Value(last);
         s.Thresholds[q] = Unsafe.As<float, T>(ref threshold);
         s.ThresholdIndices[q] = PackedTopK.Index(last);
