@@ -97,7 +97,7 @@ internal static class ComponentProbe
                 for (int q = 0; q < samples; q++)
                     for (int b = 0; b < blocks; b += 16)
                     {
-                        noise.Group(r, q, b, out var w0, out var w1, out var w2, out var w3);
+                        noise.Group(r, q, NoiseStream.Consecutive(b), out var w0, out var w1, out var w2, out var w3);
                         sink ^= (w0 ^ w1 ^ w2 ^ w3).ToScalar();
                     }
         });
@@ -118,7 +118,7 @@ internal static class ComponentProbe
                 for (int q = 0; q < samples; q++)
                     for (int b = 0; b < blocks; b += 16)
                     {
-                        noise.Group(r, q, b, out var w0, out var w1, out var w2, out var w3);
+                        noise.Group(r, q, NoiseStream.Consecutive(b), out var w0, out var w1, out var w2, out var w3);
                         var (c1, s1) = PairBounds.Of(w0, w1);
                         var (c2, s2) = PairBounds.Of(w2, w3);
                         acc16 += c1 + s1 + c2 + s2;

@@ -36,23 +36,15 @@ internal readonly struct NoiseStream
     /// <summary>Columns (normals) per Philox block.</summary>
     public const int PerBlock = 4;
 
-    /// <summary>Blocks drawn at once by <see cref="Group(long, int, ReadOnlySpan{int}, int, out Vector512{uint}, out Vector512{uint}, out Vector512{uint}, out Vector512{uint})"/>.</summary>
+    /// <summary>Blocks drawn at once (the lanes of one AVX-512 Philox call).</summary>
     public const int GroupSize = 16;
 
-    /// <summary>Philox words of blocks list[start .. start+15] of (row, sample); lane i is block list[start + i].</summary>
-    public void Group(long row, int sample, ReadOnlySpan<int> list, int start,
+    /// <summary>Philox words of 16 blocks of (row, sample); lane i is block blocks[i] (<see cref="Listed"/>, <see cref="Consecutive"/>).</summary>
+    public void Group(long row, int sample, Vector512<uint> blocks,
         out Vector512<uint> w0, out Vector512<uint> w1, out Vector512<uint> w2, out Vector512<uint> w3)
     {
-        w0 = Vector512.Create<uint>(MemoryMarshal.Cast<int, uint>(list.Slice(start, GroupSize)));
-        Draw(row, sample, ref w0, out w1, out w2, out w3);
-    }
-
-    /// <summary>Philox words of the consecutive blocks first .. first+15 of (row, sample).</summary>
-    public void Group(long row, int sample, int first,
-        out Vector512<uint> w0, out Vector512<uint> w1, out Vector512<uint> w2, out Vector512<uint> w3)
-    {
-        w0 = Vector512.Create((uint)first) + Vector512<uint>.Indices;
-        Draw(row, sample, ref w0, out w1, out w2, out w3);
+        (w0, w1, w2, w3) = (blocks, Vector512.Create((uint)sample), Vector512.Create((uint)row), Vector512.Create((uint)((ulong)row >> 32)));
+        Philox.Block16(ref w0, ref w1, ref w2, ref w3, k0, k1);
     }
 
     /// <summary>Counter words w0 of the 16 blocks list[start .. start+15].</summary>
@@ -64,7 +56,7 @@ internal readonly struct NoiseStream
 
     /// <summary>
     /// Philox words of the same 16 blocks (lane i = block blocks[i]) for two samples of a row, the
-    /// two drawn interleaved (<see cref="Philox.Block16x2"/>); each equals its <see cref="Group(long, int, int, out Vector512{uint}, out Vector512{uint}, out Vector512{uint}, out Vector512{uint})"/>.
+    /// two drawn interleaved (<see cref="Philox.Block16x2"/>); each equals its <see cref="Group"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void GroupPair(long row, int sampleA, int sampleB, Vector512<uint> blocks, out Words16 a, out Words16 b)
@@ -75,14 +67,6 @@ internal readonly struct NoiseStream
         Philox.Block16x2(ref a.W0, ref a.W1, ref a.W2, ref a.W3, ref b.W0, ref b.W1, ref b.W2, ref b.W3, k0, k1);
     }
 
-    private void Draw(long row, int sample, ref Vector512<uint> w0, out Vector512<uint> w1, out Vector512<uint> w2, out Vector512<uint> w3)
-    {
-        w1 = Vector512.Create((uint)sample);
-        w2 = Vector512.Create((uint)row);
-        w3 = Vector512.Create((uint)((ulong)row >> 32));
-        Philox.Block16(ref w0, ref w1, ref w2, ref w3, k0, k1);
-    }
-
     /// <summary>
     /// The normals of columns 0 .. 4·blocks − 1 of (row, sample) → output[column]; output holds at
     /// least 4·blocks rounded up to a multiple of 64 (the last group is written whole).
@@ -91,7 +75,7 @@ internal readonly struct NoiseStream
     {
         for (int first = 0; first < blocks; first += GroupSize)
         {
-            Group(row, sample, first, out var w0, out var w1, out var w2, out var w3);
+            Group(row, sample, Consecutive(first), out var w0, out var w1, out var w2, out var w3);
             BoxMuller.Normals16(w0, w1, w2, w3, output.Slice(first * PerBlock, GroupSize * PerBlock));
         }
     }
@@ -100,7 +84,7 @@ internal readonly struct NoiseStream
     public double At(long row, long column, int sample)
     {
         Span<double> group = stackalloc double[GroupSize * PerBlock];
-        Group(row, sample, (int)(column / PerBlock), out var w0, out var w1, out var w2, out var w3);
+        Group(row, sample, Consecutive((int)(column / PerBlock)), out var w0, out var w1, out var w2, out var w3);
         BoxMuller.Normals16(w0, w1, w2, w3, group);
         return group[(int)(column % PerBlock)];
     }

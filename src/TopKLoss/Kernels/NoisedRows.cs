@@ -16,7 +16,8 @@ namespace TopKLoss.Kernels;
 /// sample's k-buffer. Its last value can only rise later, so floor = min_s t_s bounds every
 /// final k-th from below.</item>
 /// <item><b>Sweep.</b> Blocks whose every column has x_j + ε·R below the floor (R =
-/// <see cref="BoxMuller.Bound"/>) are not drawn at all. The others are drawn 16 at a time and each
+/// <see cref="BoxMuller.Bound"/>) are not drawn at all. The others are drawn 16 at a time, for two
+/// samples in one interleaved Philox call (<see cref="NoiseStream.GroupPair"/>), and each
 /// normal is bounded from above from its raw words (<see cref="PairBounds"/>, a few vector
 /// operations): a pair goes on to log, sqrt and sincos (<see cref="BoxMuller.Pairs8(Vector256{uint}, Vector256{uint}, Span{float}, Span{float})"/>,
 /// eight at a time) and to the buffer only if x_j + ε·bound reaches the sample's current k-th,

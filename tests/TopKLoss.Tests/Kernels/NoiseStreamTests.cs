@@ -93,7 +93,7 @@ public class NoiseStreamTests
         var blocks = new[] { 3, 4, 9, 17, 18, 19, 40, 41, 42, 60, 61, 62, 63, 64, 70, 95 };
         var range = new double[96 * NoiseStream.PerBlock];
         stream.FillSample<double>(2, 5, 96, range);
-        stream.Group(2, 5, blocks, 0, out var w0, out var w1, out var w2, out var w3);
+        stream.Group(2, 5, NoiseStream.Listed(blocks, 0), out var w0, out var w1, out var w2, out var w3);
         var listed = new double[NoiseStream.GroupSize * NoiseStream.PerBlock];
         BoxMuller.Normals16(w0, w1, w2, w3, listed.AsSpan());
         for (int i = 0; i < blocks.Length; i++)
