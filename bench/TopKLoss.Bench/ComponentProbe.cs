@@ -54,12 +54,12 @@ internal static class ComponentProbe
         }
     }
 
-    /// <summary><c>--noised-loop N</c>: N fused noised forwards on one thread (256 × 1000, B = 10, ε = 1), to run under a sampling profiler.</summary>
-    public static void NoisedLoop(int count)
+    /// <summary><c>--noised-loop N [ε]</c>: N fused noised forwards on one thread (256 × 1000, B = 10, ε = 1 unless given), to run under a sampling profiler.</summary>
+    public static void NoisedLoop(int count, double epsilon)
     {
         CpuRows.MaxDegreeOfParallelism = 1;
         var x = randn(256, 1000, generator: new Generator(1234));
-        for (int i = 0; i < count; i++) { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, 1.0, 10, 3, (ulong)i); }
+        for (int i = 0; i < count; i++) { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, epsilon, 10, 3, (ulong)i); }
     }
 
     public static void Run()

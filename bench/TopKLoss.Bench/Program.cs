@@ -23,7 +23,7 @@ public static class Program
         if (args is ["--plots-from", var csv]) { ScalingPlots.FromCsv(csv); return; }
         if (args is ["--components"]) { ComponentProbe.Run(); return; }
         if (args is ["--hinge"]) { HingeProbe.Run(); return; }
-        if (args is ["--noised-loop", var count]) { ComponentProbe.NoisedLoop(int.Parse(count)); return; }
+        if (args is ["--noised-loop", var count, ..]) { ComponentProbe.NoisedLoop(int.Parse(count), args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1.0); return; }
         if (args is ["--probe", ..]) { Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 100); return; }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         ScalingPlots.Write(summaries, Path.Combine("BenchmarkDotNet.Artifacts", "scaling"));
