@@ -370,16 +370,22 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     private static int LiveBlocks(ReadOnlySpan<T> x, T epsilon, T floor, Scratch s)
     {
         T reach = epsilon * T.CreateTruncating(BoxMuller.Bound);
-        int n = x.Length, live = 0;
-        for (int b = 0; b < s.Blocks; b++)
+        int n = x.Length, live = 0, b = 0;
+        // Whole blocks without a branch: every block is written at the next free place, which
+        // moves on only if the block is live (live ≤ b, so the write stays inside the arrays).
+        for (int full = n / PerBlock; b < full; b++)
         {
-            if (s.Seeded[b] || s.BlockMax[b] + reach < floor) continue;
             int j = PerBlock * b;
-            s.Live[live] = b;
-            s.XA0[live] = x[j];
+            (s.Live[live], s.XA0[live], s.XA1[live], s.XB0[live], s.XB1[live]) = (b, x[j], x[j + 1], x[j + 2], x[j + 3]);
+            live += (int)Bit(!s.Seeded[b] & s.BlockMax[b] + reach >= floor);
+        }
+        if (b < s.Blocks && !s.Seeded[b] && s.BlockMax[b] + reach >= floor) // the last, partial block
+        {
+            int j = PerBlock * b;
+            (s.Live[live], s.XA0[live]) = (b, x[j]);
             s.XA1[live] = j + 1 < n ? x[j + 1] : T.NegativeInfinity;
             s.XB0[live] = j + 2 < n ? x[j + 2] : T.NegativeInfinity;
-            s.XB1[live++] = j + 3 < n ? x[j + 3] : T.NegativeInfinity;
+            s.XB1[live++] = T.NegativeInfinity;
         }
         int padded = RoundUp(live);
         s.Live.AsSpan(live, padded - live).Fill(live > 0 ? s.Live[live - 1] : 0);
