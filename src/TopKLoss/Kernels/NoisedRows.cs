@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TopKLoss.Kernels;
 
@@ -65,7 +66,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
 
         public readonly bool UseBuffer;
         public readonly int Blocks;
-        public readonly T[] BlockMax;
+        public readonly T[] BlockMax, Candidates;
         public readonly int[] SeedBlocks, SeedColumns;
         public readonly T[] SeedX, SeedV, SeedV2;
         public readonly bool[] Seeded;
@@ -95,6 +96,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
             int padded = RoundUp(Blocks);
             int seed = RoundUp(SeedBlockCount(Blocks, k));
             BlockMax = new T[padded];
+            Candidates = new T[padded + Group];
             SeedBlocks = new int[seed];
             SeedColumns = new int[seed * PerBlock];
             SeedX = new T[seed * PerBlock];
@@ -216,7 +218,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         // The count-th largest block maximum by vector maxima, then the blocks reaching it in index order.
         var maxima = s.BlockMax.AsSpan(0, RoundUp(s.Blocks));
         maxima[s.Blocks..].Fill(T.NegativeInfinity);
-        T cut = KthLargest(maxima, count);
+        T cut = KthLargest(Candidates(maxima, count, s.Candidates), count);
         var blocks = s.SeedBlocks.AsSpan(0, count);
         for (int b = 0; b < s.Blocks && found < count; b++)
             if (s.BlockMax[b] >= cut) blocks[found++] = b;
@@ -235,6 +237,38 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
         }
         s.SeedBlocks.AsSpan(count).Fill(blocks[count - 1]);
         return count;
+    }
+
+    /// <summary>
+    /// The block maxima that can be among the <paramref name="count"/> largest, in
+    /// <paramref name="buffer"/> (maxima.Length + 16) padded with −∞ to whole vectors: float,
+    /// count ≤ 16, AVX-512. Each of the 16 lanes of the maxima's vectors has a largest value, from
+    /// 16 distinct blocks, so the count-th largest is at least the smallest of them, c; the maxima
+    /// ≥ c hold every value above the count-th, and their count-th largest is the same (a short
+    /// list for <see cref="KthLargest"/> instead of all). Elsewhere all maxima.
+    /// </summary>
+    internal static ReadOnlySpan<T> Candidates(ReadOnlySpan<T> maxima, int count, Span<T> buffer)
+    {
+        if (typeof(T) != typeof(float) || count > Group || maxima.Length <= Group || !Avx512F.IsSupported) return maxima;
+        var values = MemoryMarshal.Cast<T, float>(maxima);
+        var output = MemoryMarshal.Cast<T, float>(buffer);
+        var leaders = Vector512.Create(values[..Group]);
+        for (int v = Group; v < values.Length; v += Group) leaders = Vector512.Max(leaders, Vector512.Create(values.Slice(v, Group)));
+        var half = Vector256.Min(leaders.GetLower(), leaders.GetUpper());
+        var quarter = Vector128.Min(half.GetLower(), half.GetUpper());
+        var floor = Vector512.Create(MathF.Min(MathF.Min(quarter[0], quarter[1]), MathF.Min(quarter[2], quarter[3])));
+        var none = Vector512.Create(float.NegativeInfinity);
+        int found = 0;
+        for (int v = 0; v < values.Length; v += Group)
+        {
+            var m = Vector512.Create(values.Slice(v, Group));
+            var keep = Vector512.GreaterThanOrEqual(m, floor);
+            Avx512F.Compress(none, keep, m).CopyTo(output[found..]); // the register form: the store form is slow on AMD
+            found += BitOperations.PopCount(keep.ExtractMostSignificantBits());
+        }
+        int length = RoundUp(found);
+        output[found..length].Fill(float.NegativeInfinity);
+        return buffer[..length];
     }
 
     /// <summary>
@@ -329,7 +363,7 @@ internal static unsafe class NoisedRows<T> where T : unmanaged, IFloatingPointIe
     /// values separately: k rounds at most of a vector maximum over the values below the previous
     /// round's (read-only: no stores for the next round to wait on).
     /// </summary>
-    private static T KthLargest(ReadOnlySpan<T> values, int k)
+    internal static T KthLargest(ReadOnlySpan<T> values, int k)
     {
         int lanes = Vector512<T>.Count;
         var none = Vector512.Create(T.NegativeInfinity);
