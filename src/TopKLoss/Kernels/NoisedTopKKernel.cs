@@ -104,14 +104,14 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
             var row = new Span<T>((T*)gradPtr + b * s.N, s.N);
             if (s.NaNRows[b]) { row.Fill(T.NaN); continue; }
             T c = T.CreateTruncating(upstream[b]);
-            if (s.Hinge is { } hinge)
+            if (s.Hinge is not null)
             {
                 if (!s.Active![b]) continue;
-                c *= T.CreateTruncating(hinge.Scale);
+                c *= T.CreateTruncating(s.Hinge.Scale);
             }
             var share = T.CreateTruncating(double.CreateTruncating(c) / s.Samples);
             for (int q = 0; q < s.Samples; q++) row[s.Indices[b * s.Samples + q]] += share;
-            if (s.Hinge is { } labelled) row[(int)labelled.Labels[b]] += -c;
+            if (s.Hinge is not null) row[(int)s.Hinge.Labels[b]] += -c;
         }
     }
 }

@@ -50,7 +50,7 @@ internal static class PerturbedTopK
         if (CpuRows.Supports(x) && margins is not { requires_grad: true })
         {
             var (seed, stream) = FusedKey(generator);
-            using var hostLabels = labels.to_type(ScalarType.Int64).cpu();
+            using var hostLabels = labels.to_type(ScalarType.Int64).cpu().contiguous();
             long[] y = hostLabels.data<long>().ToArray();
             double[] rowMargins = margins is null ? Enumerable.Repeat(1.0, y.Length).ToArray() : LabelMargins(margins, x.dtype, y);
             return FusedNoisedTopK.Apply(x, k, epsilon, nSamples, seed, stream, new NoisedTopKKernel.Hinge(y, rowMargins, scale));

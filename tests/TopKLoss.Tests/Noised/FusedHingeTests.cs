@@ -76,6 +76,20 @@ public class FusedHingeTests
     }
 
     [Fact]
+    public void Strided_int32_labels_give_the_same_hinge_as_the_tensor_path()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(5, 30, generator: new Generator(6));
+        var labels = randint(0, 30, new long[] { 10 }, generator: new Generator(7)).to_type(ScalarType.Int32)[TensorIndex.Slice(step: 2)];
+        Assert.False(labels.is_contiguous());
+        var weights = rand(5, generator: new Generator(8)) + 0.5;
+        var fused = Run(x, t => PerturbedTopK.DrawHinge(t, labels, 3, 1.0, 4, new Generator(2)), weights);
+        var composed = Run(x, t => PerturbedTopK.Hinge(t, labels, PerturbedTopK.DrawPerturbedTopK(t, 3, 1.0, 4, new Generator(2))), weights);
+        Assert.Equal(composed.Value, fused.Value);
+        Assert.Equal(composed.Grad, fused.Grad);
+    }
+
+    [Fact]
     public void Margins_that_require_grad_keep_their_gradient_through_the_tensor_path()
     {
         using var scope = NewDisposeScope();
