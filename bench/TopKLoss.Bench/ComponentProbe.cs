@@ -62,6 +62,38 @@ internal static class ComponentProbe
         for (int i = 0; i < count; i++) { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, epsilon, 10, 3, (ulong)i); }
     }
 
+    /// <summary>
+    /// <c>--loss-parts N [ε]</c>: where the noised loss's time goes on the default threads, round-robin
+    /// in one process (medians): the kernel's forward alone, the loss's forward, forward + backward,
+    /// and cross_entropy forward + backward; 256 x 1000, k = 5, B = 10.
+    /// </summary>
+    public static void LossParts(int count, double epsilon)
+    {
+        var x = randn(256, 1000, generator: new Generator(1234));
+        var y = randint(0, 1000, new long[] { 256 }, generator: new Generator(5));
+        var noise = new Generator(99);
+        var parts = new (string Name, Action Body)[]
+        {
+            ("kernel forward (perturbed 6-th)", () => { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, epsilon, 10, 3, 4); }),
+            ("noised_topk_loss forward", () => { using var _ = NewDisposeScope(); TopKLoss.TopK.functional.noised_topk_loss(x, y, 5, epsilon, 10, noise); }),
+            ("noised_topk_loss forward + backward", () => BenchDevice.ForwardBackward(x, s => TopKLoss.TopK.functional.noised_topk_loss(s, y, 5, epsilon, 10, noise))),
+            ("cross_entropy forward + backward", () => BenchDevice.ForwardBackward(x, s => nn.functional.cross_entropy(s, y))),
+            ("kernel forward + backward", () => BenchDevice.ForwardBackward(x, s => FusedNoisedTopK.Apply(s, 6, epsilon, 10, 3, 4).sum())),
+            ("zeros(256, 1000)", () => { using var _ = NewDisposeScope(); zeros(256, 1000); }),
+            ("relu forward + backward", () => BenchDevice.ForwardBackward(x, s => nn.functional.relu(s).sum())),
+        };
+        var times = parts.Select(_ => new List<double>()).ToArray();
+        for (int i = 0; i < count + 20; i++)
+            for (int p = 0; p < parts.Length; p++)
+            {
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                parts[p].Body();
+                if (i >= 20) times[p].Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        for (int p = 0; p < parts.Length; p++)
+            Console.WriteLine($"{parts[p].Name,-38} median {times[p].Order().ElementAt(count / 2):F3} ms, min {times[p].Min():F3} ms");
+    }
+
     public static void Run()
     {
         CpuRows.MaxDegreeOfParallelism = 1;
@@ -89,39 +121,40 @@ internal static class ComponentProbe
             }
         }
         var noise = new NoiseStream(1, 2);
-        const int rows = 256, blocks = 250, samples = 10;
+        const int rows = 256, groups = 8, samples = 10; // 8 groups of 16 coarse blocks = 1024 columns
         uint sink = 0;
         double philox = Time(() =>
         {
             for (int r = 0; r < rows; r++)
                 for (int q = 0; q < samples; q++)
-                    for (int b = 0; b < blocks; b += 16)
+                    for (int g = 0; g < groups; g++)
                     {
-                        noise.Group(r, q, NoiseStream.Consecutive(b), out var w0, out var w1, out var w2, out var w3);
-                        sink ^= (w0 ^ w1 ^ w2 ^ w3).ToScalar();
+                        var w = noise.Coarse(r, q, NoiseStream.Consecutive(16 * g));
+                        sink ^= (w.W0 ^ w.W1 ^ w.W2 ^ w.W3).ToScalar();
                     }
         });
         double philoxPairs = Time(() =>
         {
             for (int r = 0; r < rows; r++)
                 for (int q = 0; q < samples; q += 2)
-                    for (int b = 0; b < blocks; b += 16)
+                    for (int g = 0; g < groups; g++)
                     {
-                        noise.GroupPair(r, q, q + 1, NoiseStream.Consecutive(b), out var a, out var c);
+                        noise.CoarsePair(r, q, q + 1, NoiseStream.Consecutive(16 * g), out var a, out var c);
                         sink ^= (a.W0 ^ a.W1 ^ a.W2 ^ a.W3 ^ c.W0 ^ c.W1 ^ c.W2 ^ c.W3).ToScalar();
                     }
         });
-        var acc16 = Vector512<float>.Zero;
-        double bounds = Time(() =>
+        var thresholds = Vector512.Create((ushort)0xFFF0);
+        ulong hits = 0;
+        double compare = Time(() =>
         {
             for (int r = 0; r < rows; r++)
-                for (int q = 0; q < samples; q++)
-                    for (int b = 0; b < blocks; b += 16)
+                for (int q = 0; q < samples; q += 2)
+                    for (int g = 0; g < groups; g++)
                     {
-                        noise.Group(r, q, NoiseStream.Consecutive(b), out var w0, out var w1, out var w2, out var w3);
-                        var (c1, s1) = PairBounds.Of(w0, w1);
-                        var (c2, s2) = PairBounds.Of(w2, w3);
-                        acc16 += c1 + s1 + c2 + s2;
+                        noise.CoarsePair(r, q, q + 1, NoiseStream.Consecutive(16 * g), out var a, out var c);
+                        for (int m = 0; m < 4; m++)
+                            hits += Vector512.GreaterThanOrEqual(a[m].AsUInt16(), thresholds).ExtractMostSignificantBits()
+                                | Vector512.GreaterThanOrEqual(c[m].AsUInt16(), thresholds).ExtractMostSignificantBits();
                     }
         });
         var normals = new float[1024];
@@ -129,7 +162,7 @@ internal static class ComponentProbe
         {
             for (int r = 0; r < rows; r++)
                 for (int q = 0; q < samples; q++)
-                    noise.FillSample<float>(r, q, blocks, normals);
+                    noise.FillSample<float>(r, q, 1000, normals);
         });
         var x = randn(rows, 1000, generator: new Generator(1234));
         for (int i = 0; i < 40; i++) { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, 1.0, samples, 3, 4); } // tier-1 JIT
@@ -139,6 +172,6 @@ internal static class ComponentProbe
         double parallel = Time(() => { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, 1.0, samples, 3, 4); });
         double parallelNarrow = Time(() => { using var _ = NewDisposeScope(); FusedNoisedTopK.Apply(x, 6, 0.2, samples, 3, 4); });
         Console.WriteLine($"fused forward ε = 0.2: {narrow:F3} ms; on {Environment.ProcessorCount} threads: ε = 1 {parallel:F3} ms, ε = 0.2 {parallelNarrow:F3} ms");
-        Console.WriteLine($"1 thread, 256 rows x 1000 columns x B = 10 (min of 20): Philox alone {philox:F3} ms (two samples interleaved, as the kernel draws: {philoxPairs:F3} ms), Philox + pair bounds {bounds:F3} ms, Philox + Box–Muller {full:F3} ms, fused forward ε = 1 {kernel:F3} ms ({sink ^ (uint)acc16[0]})");
+        Console.WriteLine($"1 thread, 256 rows x 1000 columns x B = 10 (min of 20): coarse Philox alone {philox:F3} ms (two samples interleaved, as the kernel draws: {philoxPairs:F3} ms), coarse Philox + bucket compares {compare:F3} ms, every normal drawn (coarse + fine + Φ⁻¹) {full:F3} ms, fused forward ε = 1 {kernel:F3} ms ({sink ^ (uint)hits})");
     }
 }

@@ -66,10 +66,10 @@ internal static class FusedNoisedTopK
         return result;
     }
 
-    private static unsafe void FillNoise<T>(Tensor result, long batch, int n, int nSamples, NoiseStream noise) where T : unmanaged
+    private static unsafe void FillNoise<T>(Tensor result, long batch, int n, int nSamples, NoiseStream noise)
+        where T : unmanaged, System.Numerics.INumberBase<T>
     {
-        int blocks = (n + NoiseStream.PerBlock - 1) / NoiseStream.PerBlock;
-        int padded = (blocks + NoiseStream.GroupSize - 1) / NoiseStream.GroupSize * NoiseStream.GroupSize * NoiseStream.PerBlock;
+        int padded = (n + NoiseStream.GroupColumns - 1) / NoiseStream.GroupColumns * NoiseStream.GroupColumns;
         nint basePtr = CpuRows.Pointer(result);
         CpuRows.For(batch, (long)n * nSamples, 0, (first, end, _) =>
         {
@@ -77,7 +77,7 @@ internal static class FusedNoisedTopK
             for (long r = first; r < end; r++)
                 for (int s = 0; s < nSamples; s++)
                 {
-                    noise.FillSample<T>(r, s, blocks, normals);
+                    noise.FillSample<T>(r, s, n, normals);
                     T* row = (T*)basePtr + r * n * nSamples;
                     for (int j = 0; j < n; j++) row[(long)j * nSamples + s] = normals[j];
                 }

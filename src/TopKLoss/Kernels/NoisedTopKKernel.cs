@@ -13,9 +13,9 @@ namespace TopKLoss.Kernels;
 /// <see cref="NoiseStream"/>; backward adds grad_out[b]/B at the recorded index of each sample's
 /// k-th largest. Only the [batch, B] indices are kept between the passes, never a [batch, n, B]
 /// tensor. Arithmetic follows the tensor-ops formula in the input's dtype: p = x + (T)ε·z.
-/// <para>The rows are computed by <see cref="NoisedRows{T}"/>, which skips, provably, the
-/// Box–Muller transforms that cannot change any sample's k-th largest (and the Philox blocks of
-/// columns that no draw can lift): the result is bit-for-bit what drawing everything gives.</para>
+/// <para>The rows are computed by <see cref="NoisedRows{T}"/>, which generates only the leading 16
+/// bits of most draws and completes, provably, only those that can be a sample's k-th largest:
+/// the result is bit-for-bit what drawing everything gives.</para>
 /// Rows containing NaN give NaN and a NaN gradient row (as cross_entropy does).
 /// </summary>
 internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTopKKernel>

@@ -56,8 +56,9 @@ public class FusedNoisedTopKTests
         for (int trial = 0; trial < 160; trial++)
         {
             using var scope = NewDisposeScope();
-            // n up to 400 with small k: beyond the first pass (2k + 16 columns), where the skip tests act
-            int batch = random.Next(1, 5), n = trial % 2 == 0 ? random.Next(1, 40) : random.Next(40, 400);
+            // short rows (all blocks are seeds), and rows up to 1500 columns (beyond 8 groups of 128: the
+            // float seed choice by groups) with small k, where candidates and exact draws act
+            int batch = random.Next(1, 5), n = trial % 2 == 0 ? random.Next(1, 40) : trial % 4 == 1 ? random.Next(40, 400) : random.Next(900, 1500);
             int k = trial % 2 == 0 ? random.Next(1, n + 1) : random.Next(1, 8);
             int samples = new[] { 1, 2, 3, 5, 10 }[random.Next(5)];
             double epsilon = new[] { 0.0, 0.01, 0.2, 1.0, 5.0 }[random.Next(5)];
@@ -77,7 +78,8 @@ public class FusedNoisedTopKTests
     [InlineData(100, 100, 2.0)]  // k = n: the minimum
     [InlineData(70, 64, 0.0)]    // the largest buffered k, hard
     [InlineData(2000, 6, 0.01)]  // wide scores, small ε: nearly every column pruned
-    [InlineData(3000, 21, 0.2)]
+    [InlineData(3000, 21, 0.2)]  // k > 16: the floors and intervals without the one-vector sort
+    [InlineData(70000, 6, 1.0)]  // n > 2¹⁶: the candidates in 32-bit lists, without compress stores
     public void Large_k_and_pruned_rows_equal_the_tensor_ops_formula(int n, int k, double epsilon)
     {
         using var scope = NewDisposeScope();
@@ -114,11 +116,28 @@ public class FusedNoisedTopKTests
     }
 
     [Fact]
+    public void Intervals_and_draws_that_round_to_the_same_float_keep_the_lower_index_first()
+    {
+        // Scores near 1000 and ε·z within a few ulps (6.1e-5) of them: bounds, draws and neighbours
+        // round to the same few floats, so an interval's end equals another's exactly, and the
+        // order among equal values (lower index first) decides the k-th.
+        var random = new Random(31);
+        for (int trial = 0; trial < 80; trial++)
+        {
+            using var scope = NewDisposeScope();
+            double epsilon = new[] { 3e-5, 1e-4, 3e-4 }[trial % 3];
+            int n = trial % 2 == 0 ? random.Next(12, 40) : random.Next(150, 1200), k = random.Next(1, 9); // short rows: at most 16 intervals, one vector
+            var x = (randn(4, n, dtype: ScalarType.Float64, generator: new Generator((ulong)trial)) * epsilon + 1000).to_type(ScalarType.Float32);
+            AssertMatchesOracle(x, k, epsilon, 10, (ulong)trial, 5, $"trial {trial}: n {n} k {k} ε {epsilon}");
+        }
+    }
+
+    [Fact]
     public void Pruning_is_exact_for_a_row_whose_kth_score_sits_exactly_at_the_reach_of_the_noise()
     {
         using var scope = NewDisposeScope();
         // Entries at top_k(x) − 2εR and just above: the boundary of the pruning test, kept both sides.
-        double epsilon = 0.5, reach = epsilon * BoxMuller.Bound;
+        double epsilon = 0.5, reach = epsilon * CoarseBounds.MaxNormal;
         var row = new double[] { 10, 9, 8, 8 - 2 * reach, 8 - 2 * reach + 1e-9, 8 - 2 * reach - 1e-9, -50, 7.9 };
         var x = tensor(row).reshape(1, row.Length);
         AssertMatchesOracle(x, 3, epsilon, 10, 5, 5, "boundary");

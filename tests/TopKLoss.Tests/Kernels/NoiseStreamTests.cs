@@ -41,7 +41,7 @@ public class NoiseStreamTests
         const double p3 = 0.0026997960632601866;
         Assert.True(Math.Abs(beyond3 - p3) < 5 * Math.Sqrt(p3 * (1 - p3) / count), $"P(|z| > 3) = {beyond3}");
         double largest = z.Max(Math.Abs);
-        Assert.True(largest <= Math.Sqrt(64 * Math.Log(2)) * (1 + 1e-6), $"max |z| = {largest}");
+        Assert.True(largest <= CoarseBounds.MaxNormal, $"max |z| = {largest}");
         Assert.True(largest > 4, $"max |z| = {largest}: tails missing");
     }
 
@@ -72,10 +72,11 @@ public class NoiseStreamTests
         var row1 = a.Skip(perRow).Take(perRow * 10).ToArray();
         Assert.True(Math.Abs(Correlation(row0, row1)) < 5 / Math.Sqrt(row0.Length), "adjacent rows");
         // flat order [row, column, sample]: lag 1 = the next sample, lag 10 = the next column of the
-        // same sample (its Box–Muller partner or the neighbouring pair), lag 40 = the next block
-        foreach (int lag in new[] { 1, 2, 4, 10, 20, 40 })
+        // same sample (the other half of its coarse word), lag 20 = the next coarse word, lag 40 = the
+        // next fine block, lag 80 = the next coarse block
+        foreach (int lag in new[] { 1, 2, 4, 10, 20, 40, 80 })
             Assert.True(Math.Abs(Correlation(a[..^lag], a[lag..])) < bound, $"lag {lag}");
-        // squares too: the radius is shared by a Box–Muller pair, which correlation of values alone misses
+        // squares too (dependence in magnitude, which correlation of values alone misses)
         var squares = a.Select(v => v * v).ToArray();
         foreach (int lag in new[] { 1, 10 })
             Assert.True(Math.Abs(Correlation(squares[..^lag], squares[lag..])) < bound, $"squares, lag {lag}");
@@ -89,16 +90,16 @@ public class NoiseStreamTests
         var stream = new NoiseStream(5, 11);
         foreach (var (b, j, s) in new[] { (0, 0, 0), (0, 36, 6), (2, 13, 3), (1, 5, 4), (2, 36, 0) })
             Assert.Equal(z[(b * n + j) * samples + s], stream.At(b, j, s));
-        // a listed group of 16 blocks equals the same blocks drawn as consecutive groups
+        // a listed group of 16 coarse blocks gives the buckets of the same blocks drawn consecutively
         var blocks = new[] { 3, 4, 9, 17, 18, 19, 40, 41, 42, 60, 61, 62, 63, 64, 70, 95 };
-        var range = new double[96 * NoiseStream.PerBlock];
-        stream.FillSample<double>(2, 5, 96, range);
-        stream.Group(2, 5, NoiseStream.Listed(blocks, 0), out var w0, out var w1, out var w2, out var w3);
-        var listed = new double[NoiseStream.GroupSize * NoiseStream.PerBlock];
-        BoxMuller.Normals16(w0, w1, w2, w3, listed.AsSpan());
-        for (int i = 0; i < blocks.Length; i++)
-            for (int lane = 0; lane < NoiseStream.PerBlock; lane++)
-                Assert.Equal(range[blocks[i] * NoiseStream.PerBlock + lane], listed[i * NoiseStream.PerBlock + lane]);
+        var listed = stream.Coarse(2, 5, NoiseStream.Listed(blocks, 0));
+        for (int g = 0; g < 6; g++)
+        {
+            var consecutive = stream.Coarse(2, 5, NoiseStream.Consecutive(16 * g));
+            for (int i = 0; i < blocks.Length; i++)
+                if (blocks[i] / 16 == g)
+                    for (int m = 0; m < 4; m++) Assert.Equal(consecutive[m][blocks[i] % 16], listed[m][i]);
+        }
     }
 
     [Fact]
