@@ -27,7 +27,7 @@ public static class Program
         if (args is ["--kernel-min", var reps, ..])
         {
             TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism = int.Parse(Environment.GetEnvironmentVariable("KT") ?? "1");
-            var xk = TorchSharp.torch.randn(256, int.Parse(Environment.GetEnvironmentVariable("KN") ?? "1000"), generator: new TorchSharp.torch.Generator(1234));
+            var xk = TorchSharp.torch.randn(256, int.Parse(Environment.GetEnvironmentVariable("KN") ?? "1000"), generator: new TorchSharp.torch.Generator(1234)).to_type(Environment.GetEnvironmentVariable("KD") == "f64" ? TorchSharp.torch.ScalarType.Float64 : TorchSharp.torch.ScalarType.Float32);
             foreach (double e in new[] { 1.0, 0.2 })
             {
                 double best = double.MaxValue;

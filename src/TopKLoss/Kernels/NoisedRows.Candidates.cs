@@ -1,9 +1,3 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace TopKLoss.Kernels;
 
 /// <summary>The sweep's candidate lists of <see cref="NoisedRows{T}"/>: draws whose bucket reaches the column's threshold.</summary>

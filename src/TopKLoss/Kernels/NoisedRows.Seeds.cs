@@ -1,9 +1,3 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace TopKLoss.Kernels;
 
 /// <summary>The floor step of <see cref="NoisedRows{T}"/>: seed blocks and each sample's floor F_s.</summary>

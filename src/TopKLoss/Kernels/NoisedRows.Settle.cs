@@ -1,9 +1,3 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace TopKLoss.Kernels;
 
 /// <summary>The settle step of <see cref="NoisedRows{T}"/>: each sample's exact k-th largest from its candidates' intervals.</summary>

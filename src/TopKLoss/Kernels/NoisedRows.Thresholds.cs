@@ -1,9 +1,3 @@
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace TopKLoss.Kernels;
 
 /// <summary>The column-threshold step of <see cref="NoisedRows{T}"/>: the least bucket per column that can reach the floor.</summary>

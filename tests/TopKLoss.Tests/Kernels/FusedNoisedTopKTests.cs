@@ -115,6 +115,21 @@ public class FusedNoisedTopKTests
         }
     }
 
+    [Theory]
+    [InlineData(1e-30)]  // ε·z far below every ulp of x: all draws round to x, every interval is a point
+    [InlineData(1e-7)]
+    [InlineData(1e4)]    // noise far wider than the scores: the floor is set by the draws alone
+    [InlineData(1e30)]   // x + ε·z near float's range: such rows take the full draw and sort
+    public void Extreme_noise_scales_equal_the_tensor_ops_formula(double epsilon)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            var x = randn(3, 700, dtype: ScalarType.Float64, generator: new Generator(8)).to_type(dtype);
+            AssertMatchesOracle(x, 5, epsilon, 6, 4, 2, $"ε {epsilon} {dtype}");
+        }
+    }
+
     [Fact]
     public void Intervals_and_draws_that_round_to_the_same_float_keep_the_lower_index_first()
     {
