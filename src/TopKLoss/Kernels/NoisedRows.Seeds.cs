@@ -149,7 +149,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     {
         var eps = Vector512.Create(epsilon);
         var max = Vector512.Create(float.NegativeInfinity);
-        fixed (float* lower = LowerCoarseF)
+        fixed (T* lowerT = LowerCoarseTable)
         fixed (T* seedX = s.SeedX)
             for (int m = 0; m < 4; m++)
             {
@@ -157,13 +157,11 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                 for (int half = 0; half < 2; half++)
                 {
                     var index = (half == 0 ? (word & Vector512.Create(0xFFFFu)) >> 4 : word >> 20).AsInt32();
-                    max = Vector512.MaxNative(max, Vector512.Load((float*)seedX + (2 * m + half) * Group) + eps * Gather16(lower, index));
+                    max = Vector512.MaxNative(max, Vector512.Load((float*)seedX + (2 * m + half) * Group) + eps * Gather16((float*)lowerT, index));
                 }
             }
         return T.CreateTruncating(Sort16.Descending(max).GetElement(k - 1));
     }
-
-    private static readonly float[] LowerCoarseF = CoarseBounds.LowerCoarseF;
 
     /// <summary>table[index[i]] for the first Vector512&lt;T&gt;.Count indices.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -54,7 +54,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         Vector512<float> keep;
         fixed (ushort* buckets = &s.Buckets16[q * s.Capacity], columns = &s.Columns16[q * s.Capacity])
         fixed (T* xs = x)
-        fixed (float* lower = LowerF, upper = UpperF, upperCoarse = UpperCoarseF)
+        fixed (T* lowerT = LowerTable, upperT = UpperTable, upperCoarseT = UpperCoarseTable)
         {
             column = Avx512F.ConvertToVector512Int32(Vector256.Load(columns));
             bucket = Avx512F.ConvertToVector512Int32(Vector256.Load(buckets));
@@ -62,9 +62,9 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             column &= valid;
             bucket &= valid;
             var xv = Gather16((float*)xs, column);
-            keep = valid.AsSingle() & Vector512.GreaterThanOrEqual(xv + eps * Gather16(upperCoarse, Vector512.ShiftRightLogical(bucket, 4)), Vector512.Create(float.CreateTruncating(s.Floors[q])));
-            low = Vector512.ConditionalSelect(keep, xv + eps * Gather16(lower, bucket), none);
-            high = Vector512.ConditionalSelect(keep, xv + eps * Gather16(upper, bucket), none);
+            keep = valid.AsSingle() & Vector512.GreaterThanOrEqual(xv + eps * Gather16((float*)upperCoarseT, Vector512.ShiftRightLogical(bucket, 4)), Vector512.Create(float.CreateTruncating(s.Floors[q])));
+            low = Vector512.ConditionalSelect(keep, xv + eps * Gather16((float*)lowerT, bucket), none);
+            high = Vector512.ConditionalSelect(keep, xv + eps * Gather16((float*)upperT, bucket), none);
         }
         if (BitOperations.PopCount(keep.ExtractMostSignificantBits()) < k) return false;
         var lowKth = Vector512.Create(Sort16.Descending(low).GetElement(k - 1));
@@ -93,8 +93,6 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         (value, index) = (topValues[k - 1], topIndices[k - 1]);
         return true;
     }
-
-    private static readonly float[] LowerF = CoarseBounds.LowerF, UpperF = CoarseBounds.UpperF, UpperCoarseF = CoarseBounds.UpperCoarseF;
 
     /// <summary>
     /// The listed candidates' intervals [x + ε·Lower[h], x + ε·Upper[h]], keeping (compacted, in list
