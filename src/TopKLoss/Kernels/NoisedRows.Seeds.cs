@@ -133,8 +133,6 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             }
         if (k > lanes) return KthLargest(s.SeedLower, k);
         // The k-th largest of the lanes' top two is a subset's k-th, so it is at most the seeds' k-th.
-        if (typeof(T) == typeof(float))
-            return Sort16.MergeTop(Sort16.Descending(first.AsSingle()), Sort16.Descending(second.AsSingle())).GetElement(k - 1) is var kth ? T.CreateTruncating(kth) : T.Zero;
         first.CopyTo(s.SeedLower.AsSpan());
         second.CopyTo(s.SeedLower.AsSpan(lanes));
         return KthLargest(s.SeedLower.AsSpan(0, 2 * lanes), k);

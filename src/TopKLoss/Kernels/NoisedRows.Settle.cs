@@ -11,7 +11,6 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     private static bool Settle(ReadOnlySpan<T> x, long row, int q, int k, int listed, T epsilon, NoiseStream noise, Scratch s, out T value, out int index)
     {
         (value, index) = (T.Zero, 0);
-        T[] lowerTable = LowerTable, upperTable = UpperTable;
         if (listed < k) return false;
         // The intervals, and L = the k-th largest lower end; an interval wholly below L is out.
         float lowerKth = float.NaN;
@@ -189,7 +188,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         var floats = MemoryMarshal.Cast<T, float>(values);
         var top = Sort16.Descending(Vector512.Create(floats));
         for (int c = 16; c < floats.Length; c += 16) top = Sort16.MergeTop(top, Sort16.Descending(Vector512.Create(floats[c..])));
-        return top.GetElement(k - 1) is var kth ? T.CreateTruncating(kth) : T.Zero;
+        return T.CreateTruncating(top.GetElement(k - 1));
     }
 
     /// <summary>Inserts v into the descending values[0 .. held − 1], dropping the last when full.</summary>

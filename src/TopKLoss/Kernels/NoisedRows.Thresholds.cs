@@ -36,8 +36,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                         least = Vector256.Min(least, first);
                         Avx512F.VL.ConvertToVector128UInt16WithSaturation(first.AsUInt32()).Store(thresholds + j);
                     }
-                    reachable = Vector256.Min(least, Vector256.Shuffle(least, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)))
-                        is var m4 ? Math.Min(Math.Min(m4[0], m4[1]), Math.Min(m4[2], m4[3])) : 0;
+                    for (int lane = 0; lane < Vector256<int>.Count; lane++) reachable = Math.Min(reachable, least[lane]);
                 }
                 for (; j < end; j++)
                 {
