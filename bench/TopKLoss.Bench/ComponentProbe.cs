@@ -94,6 +94,32 @@ internal static class ComponentProbe
             Console.WriteLine($"{parts[p].Name,-38} median {times[p].Order().ElementAt(count / 2):F3} ms, min {times[p].Min():F3} ms");
     }
 
+    /// <summary>
+    /// <c>--kernel-min N</c>: the least time of N calls of the noised kernel's forward (k = 6, B = 10,
+    /// 256 rows) at ε = 1 and 0.2. Short enough to alternate two builds (e.g. a <c>git worktree</c> of
+    /// an older commit). Environment: KN = n (1000), KT = kernel threads (1), KD=f64 for float64.
+    /// </summary>
+    public static void KernelMin(int calls)
+    {
+        CpuRows.MaxDegreeOfParallelism = int.Parse(Environment.GetEnvironmentVariable("KT") ?? "1");
+        int n = int.Parse(Environment.GetEnvironmentVariable("KN") ?? "1000");
+        var dtype = Environment.GetEnvironmentVariable("KD") == "f64" ? ScalarType.Float64 : ScalarType.Float32;
+        var x = randn(256, n, generator: new Generator(1234)).to_type(dtype);
+        foreach (double epsilon in new[] { 1.0, 0.2 })
+        {
+            double best = double.MaxValue;
+            for (int i = 0; i < calls; i++)
+            {
+                using var _ = NewDisposeScope();
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                FusedNoisedTopK.Apply(x, 6, epsilon, 10, 3, (ulong)i);
+                best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            Console.Write($"eps {epsilon}: {best:F3} ms  ");
+        }
+        Console.WriteLine();
+    }
+
     public static void Run()
     {
         CpuRows.MaxDegreeOfParallelism = 1;

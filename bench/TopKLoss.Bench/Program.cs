@@ -24,25 +24,7 @@ public static class Program
         if (args is ["--components"]) { ComponentProbe.Run(); return; }
         if (args is ["--hinge"]) { HingeProbe.Run(); return; }
         if (args is ["--loss-parts", var rounds, ..]) { ComponentProbe.LossParts(int.Parse(rounds), args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1.0); return; }
-        if (args is ["--kernel-min", var reps, ..])
-        {
-            TopKLoss.Kernels.CpuRows.MaxDegreeOfParallelism = int.Parse(Environment.GetEnvironmentVariable("KT") ?? "1");
-            var xk = TorchSharp.torch.randn(256, int.Parse(Environment.GetEnvironmentVariable("KN") ?? "1000"), generator: new TorchSharp.torch.Generator(1234)).to_type(Environment.GetEnvironmentVariable("KD") == "f64" ? TorchSharp.torch.ScalarType.Float64 : TorchSharp.torch.ScalarType.Float32);
-            foreach (double e in new[] { 1.0, 0.2 })
-            {
-                double best = double.MaxValue;
-                for (int i = 0; i < int.Parse(reps); i++)
-                {
-                    using var _ = TorchSharp.torch.NewDisposeScope();
-                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                    TopKLoss.Kernels.FusedNoisedTopK.Apply(xk, 6, e, 10, 3, (ulong)i);
-                    best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                }
-                Console.Write($"eps {e}: {best:F3} ms  ");
-            }
-            Console.WriteLine();
-            return;
-        }
+        if (args is ["--kernel-min", var reps]) { ComponentProbe.KernelMin(int.Parse(reps)); return; }
         if (args is ["--noised-loop", var count, ..]) { ComponentProbe.NoisedLoop(int.Parse(count), args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1.0); return; }
         if (args is ["--probe", ..]) { Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 100); return; }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
