@@ -66,16 +66,12 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             high = Vector512.ConditionalSelect(keep, xv + eps * Gather16((float*)upperT, bucket), none);
         }
         if (BitOperations.PopCount(keep.ExtractMostSignificantBits()) < k) return false;
-        var lowKth = Vector512.Create(Sort16.Descending(low).GetElement(k - 1));
-        keep &= Vector512.GreaterThanOrEqual(high, lowKth); // an interval wholly below L is out
-        high = Vector512.ConditionalSelect(keep, high, none);
-        var highKth = Vector512.Create(Sort16.Descending(high).GetElement(k - 1));
+        uint draw = Ambiguous(low, high, ref keep, Sort16.Descending(low).GetElement(k - 1), k);
         Span<float> lows = stackalloc float[16];
         Span<int> indices = stackalloc int[16];
         low.CopyTo(lows);
         column.CopyTo(indices);
-        // one round of exact draws (see DrawAmbiguousFew)
-        for (uint draw = (uint)(keep & Vector512.LessThanOrEqual(low, highKth)).ExtractMostSignificantBits(); draw != 0; draw &= draw - 1)
+        for (; draw != 0; draw &= draw - 1)
         {
             int lane = BitOperations.TrailingZeroCount(draw);
             double z = NormalQuantile.FromBits((uint)bucket.GetElement(lane), noise.FineWord(row, q, indices[lane]));
@@ -165,17 +161,27 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         var none = Vector512.Create(float.NegativeInfinity);
         var low = Vector512.ConditionalSelect(valid, Vector512.Create(MemoryMarshal.Cast<T, float>(s.Low.AsSpan())), none);
         var high = Vector512.ConditionalSelect(valid, Vector512.Create(MemoryMarshal.Cast<T, float>(s.High.AsSpan())), none);
-        var lowKth = Vector512.Create(lowKthOfAll); // the compaction kept every interval with a lower end ≥ L, so L is unchanged
-        var highKth = Vector512.Create(Sort16.Descending(high).GetElement(k - 1));
-        // One round is enough: drawing only raises lower ends and lowers upper ends, so L only rises
-        // and U only falls, and an interval outside [L, U] stays outside.
-        uint draw = (uint)(valid & Vector512.GreaterThanOrEqual(high, lowKth) & Vector512.LessThanOrEqual(low, highKth)).ExtractMostSignificantBits();
-        for (; draw != 0; draw &= draw - 1)
+        // the compaction kept every interval with a lower end ≥ L, so L is that of all candidates
+        for (uint draw = Ambiguous(low, high, ref valid, lowKthOfAll, k); draw != 0; draw &= draw - 1)
         {
             int c = BitOperations.TrailingZeroCount(draw), column = s.Index[c];
             double z = NormalQuantile.FromBits((uint)s.Bucket[c], noise.FineWord(row, q, column));
             s.Low[c] = s.High[c] = x[column] + epsilon * T.CreateTruncating(z);
         }
+    }
+
+    /// <summary>
+    /// The lanes to draw exactly: with L = <paramref name="lowKth"/> (the k-th largest lower end of
+    /// all candidates) and U the k-th largest upper end, those whose interval [low, high] meets
+    /// [L, U]. Lanes wholly below L leave <paramref name="keep"/> (they cannot be the k-th). One
+    /// round is enough: drawing only raises lower ends and lowers upper ends, so L only rises and U
+    /// only falls, and an interval outside [L, U] stays outside.
+    /// </summary>
+    internal static uint Ambiguous(Vector512<float> low, Vector512<float> high, ref Vector512<float> keep, float lowKth, int k)
+    {
+        keep &= Vector512.GreaterThanOrEqual(high, Vector512.Create(lowKth));
+        float highKth = Sort16.Descending(Vector512.ConditionalSelect(keep, high, Vector512.Create(float.NegativeInfinity))).GetElement(k - 1);
+        return (uint)(keep & Vector512.LessThanOrEqual(low, Vector512.Create(highKth))).ExtractMostSignificantBits();
     }
 
     /// <summary>
