@@ -177,6 +177,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// round is enough: drawing only raises lower ends and lowers upper ends, so L only rises and U
     /// only falls, and an interval outside [L, U] stays outside.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static uint Ambiguous(Vector512<float> low, Vector512<float> high, ref Vector512<float> keep, float lowKth, int k)
     {
         keep &= Vector512.GreaterThanOrEqual(high, Vector512.Create(lowKth));
