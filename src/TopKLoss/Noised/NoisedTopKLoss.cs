@@ -44,8 +44,11 @@ public static partial class TopK
         /// top_{k,ε}(x) ≈ (1/B)·Σ_b top_k(x + ε·Z_b),   Z_b ~ N(0, I_n)
         /// ∂/∂x         = (1/B)·Σ_b onehot(argtop_k(x + ε·Z_b))
         /// </code>
-        /// The draws come from <paramref name="generator"/> (torch's default generator when null) in the
-        /// layout [batch, B, n]: with equal generator states the result equals
+        /// The draws come from <paramref name="generator"/> (torch's default generator when null). On CPU
+        /// float32/float64 the fused kernel draws them inside, as Φ⁻¹ of 48-bit uniforms from a Philox
+        /// stream keyed by one draw of the generator: fresh at every call, replayed by re-seeding, and
+        /// nothing of shape [batch, n, B] is stored. Elsewhere (CUDA, half precision) they are laid out
+        /// [batch, B, n]: with equal generator states the result equals
         /// <c>perturbed_topk(x, k, ε, randn(batch, B, n, generator).transpose(1, 2))</c>.
         /// </summary>
         /// <param name="x">[batch, n] floating point (float16/bfloat16 are computed in float32).</param>
