@@ -85,11 +85,24 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var s = (Saved)ctx.get_data("saved");
-        double[] upstream = gradOutput.to_type(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        double[] upstream = Upstream(gradOutput);
         var grad = zeros(s.Batch, s.N, dtype: s.Dtype);
         if (s.Dtype == ScalarType.Float32) Scatter<float>(CpuRows.Pointer(grad), s, upstream);
         else Scatter<double>(CpuRows.Pointer(grad), s, upstream);
         return new List<Tensor> { grad, null!, null!, null!, null!, null!, null! };
+    }
+
+    /// <summary>
+    /// grad_out as float64 values. A CPU float32/float64 gradient (often a stride-0 expansion, from a
+    /// mean) is read where it lies; anything else is converted first.
+    /// </summary>
+    private static double[] Upstream(Tensor gradOutput)
+    {
+        if (gradOutput.device_type == DeviceType.CPU && gradOutput.dtype == ScalarType.Float64) return gradOutput.data<double>().ToArray();
+        if (gradOutput.device_type == DeviceType.CPU && gradOutput.dtype == ScalarType.Float32)
+            return Array.ConvertAll(gradOutput.data<float>().ToArray(), v => (double)v);
+        using var converted = gradOutput.to_type(ScalarType.Float64).cpu();
+        return converted.data<double>().ToArray();
     }
 
     /// <summary>

@@ -183,6 +183,19 @@ public class FusedNoisedTopKTests
         for (int b = 0; b < 16; b++) Close.Relative(b == 0 ? 1e-300 : b, b == 0 ? 1e-300 + sums[b] : sums[b], 1e-6, $"row {b}");
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void A_mean_upstream_gradient_expanded_with_stride_0_gives_the_same_gradient_as_a_dense_one(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(8, 200, dtype: dtype, generator: new Generator(6));
+        var leaf = x.detach().requires_grad_();
+        var viaMean = torch.autograd.grad(new[] { FusedNoisedTopK.Apply(leaf, 4, 1.0, 5, 2, 3).mean() }, new[] { leaf })[0];
+        var viaDense = torch.autograd.grad(new[] { (FusedNoisedTopK.Apply(leaf, 4, 1.0, 5, 2, 3) * full(8, 1.0 / 8, dtype: dtype)).sum() }, new[] { leaf })[0];
+        Assert.Equal(Close.ToArray(viaDense), Close.ToArray(viaMean));
+    }
+
     [Fact]
     public void Monte_Carlo_mean_of_the_max_of_two_converges_to_the_closed_form()
     {
