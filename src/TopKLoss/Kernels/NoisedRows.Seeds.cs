@@ -167,9 +167,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     {
         if (Avx2.IsSupported)
         {
-            if (typeof(T) == typeof(float))
-                return Vector512.Create(Avx2.GatherVector256((float*)table, Vector256.Create(index), 4),
-                    Avx2.GatherVector256((float*)table, Vector256.Create(index[8..]), 4)).As<float, T>();
+            if (typeof(T) == typeof(float)) return Gather16((float*)table, Vector512.Create(index)).As<float, T>();
             return Vector512.Create(Avx2.GatherVector256((double*)table, Vector128.Create(index), 8),
                 Avx2.GatherVector256((double*)table, Vector128.Create(index[4..]), 8)).As<double, T>();
         }

@@ -74,18 +74,20 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         public readonly T[] GroupMax = new T[32];
         public readonly (float Value, int Block)[] GroupBest;
         public readonly int[] Live;
+        /// <summary>Whether candidates go to the 16-bit lists by compress stores (<see cref="VectorPath"/>), else to the 32-bit ones.</summary>
+        public readonly bool Vector;
         public int Capacity = 128;
-        public int[] Columns, Buckets;
-        /// <summary>The vector path's lists (float, n ≤ 2¹⁶): columns and buckets as 16-bit, 32 entries of slack.</summary>
-        public ushort[] Columns16, Buckets16;
+        /// <summary>Per sample, Capacity entries: the scalar path's lists, or the vector path's 16-bit ones (32 entries of slack); the other pair is empty.</summary>
+        public int[] Columns = [], Buckets = [];
+        public ushort[] Columns16 = [], Buckets16 = [];
         public readonly int[] Counts;
-        public T[] Low, High;
-        public int[] Index, Bucket;
+        public T[] Low = [], High = [];
+        public int[] Index = [], Bucket = [];
         public readonly T[] TopValues;
         public readonly int[] TopIndices;
-        // Every draw of a sample (large k and the rows that need it), and sort scratch.
-        public readonly T[] SampleNormals, Perturbed;
-        public readonly int[] AllColumns, Permutation;
+        /// <summary>Every draw of a sample and sort scratch, for <see cref="Sorted"/> only (large k, unbounded rows): made on first use.</summary>
+        public SortScratch Sorting => sorting ??= new SortScratch(shape.N, Groups * GroupColumns);
+        private SortScratch? sorting;
 
         public Scratch(int n, int k, int samples)
         {
@@ -97,33 +99,43 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             GroupBest = new (float, int)[2 * Groups];
             Live = new int[Groups];
             Counts = new int[samples];
-            (Columns, Buckets) = (new int[samples * Capacity], new int[samples * Capacity]);
-            (Columns16, Buckets16) = (new ushort[samples * Capacity + 32], new ushort[samples * Capacity + 32]);
-            (Low, High, Index, Bucket) = (new T[Capacity + 32], new T[Capacity + 32], new int[Capacity + 32], new int[Capacity + 32]);
+            Vector = VectorPath(n);
+            AllocateLists(samples);
             TopValues = new T[k];
             TopIndices = new int[k];
-            SampleNormals = new T[Groups * GroupColumns];
-            Perturbed = new T[n];
-            AllColumns = Enumerable.Range(0, n).ToArray();
-            Permutation = new int[n];
         }
 
         /// <summary>Doubles the candidate capacity of every sample, keeping what is listed.</summary>
         public void Grow(int samples)
         {
-            int grown = 2 * Capacity;
-            var (columns, buckets) = (new int[samples * grown], new int[samples * grown]);
-            var (columns16, buckets16) = (new ushort[samples * grown + 32], new ushort[samples * grown + 32]);
+            var (columns, buckets, columns16, buckets16, old) = (Columns, Buckets, Columns16, Buckets16, Capacity);
+            Capacity *= 2;
+            AllocateLists(samples);
             for (int q = 0; q < samples; q++)
-            {
-                Array.Copy(Columns, q * Capacity, columns, q * grown, Counts[q]);
-                Array.Copy(Buckets, q * Capacity, buckets, q * grown, Counts[q]);
-                Array.Copy(Columns16, q * Capacity, columns16, q * grown, Counts[q]);
-                Array.Copy(Buckets16, q * Capacity, buckets16, q * grown, Counts[q]);
-            }
-            (Columns, Buckets, Columns16, Buckets16, Capacity) = (columns, buckets, columns16, buckets16, grown);
-            (Low, High, Index, Bucket) = (new T[grown + 32], new T[grown + 32], new int[grown + 32], new int[grown + 32]);
+                if (Vector)
+                {
+                    Array.Copy(columns16, q * old, Columns16, q * Capacity, Counts[q]);
+                    Array.Copy(buckets16, q * old, Buckets16, q * Capacity, Counts[q]);
+                }
+                else
+                {
+                    Array.Copy(columns, q * old, Columns, q * Capacity, Counts[q]);
+                    Array.Copy(buckets, q * old, Buckets, q * Capacity, Counts[q]);
+                }
         }
+
+        private void AllocateLists(int samples)
+        {
+            if (Vector) (Columns16, Buckets16) = (new ushort[samples * Capacity + 32], new ushort[samples * Capacity + 32]);
+            else (Columns, Buckets) = (new int[samples * Capacity], new int[samples * Capacity]);
+            (Low, High, Index, Bucket) = (new T[Capacity + 32], new T[Capacity + 32], new int[Capacity + 32], new int[Capacity + 32]);
+        }
+    }
+
+    private sealed class SortScratch(int n, int padded)
+    {
+        public readonly T[] Normals = new T[padded], Perturbed = new T[n];
+        public readonly int[] Columns = Enumerable.Range(0, n).ToArray(), Permutation = new int[n];
     }
 
     private enum RowKind { Bounded, Unbounded, NaN }
@@ -166,7 +178,8 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         Scratch s, Span<int> rowIndices, out double value)
     {
         value = 0;
-        if (!Sweep(x, row, k, epsilon, samples, noise, s, out bool vector)) return false;
+        if (!Sweep(x, row, k, epsilon, samples, noise, s)) return false;
+        bool vector = s.Vector;
         double sum = 0;
         for (int q = 0; q < samples; q++)
         {
@@ -182,9 +195,9 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>Floors, column thresholds and every sample's candidate list; false when the floor is not finite.</summary>
-    private static bool Sweep(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise, Scratch s, out bool vector)
+    private static bool Sweep(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise, Scratch s)
     {
-        vector = VectorPath(x.Length);
+        bool vector = s.Vector;
         ChooseSeeds(x, s);
         T floor = T.PositiveInfinity;
         for (int q = 0; q < samples; q += 2)
@@ -230,9 +243,9 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     internal static (T[] Floors, ushort[] Thresholds, int[][] Kept)? CandidatesOf(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise)
     {
         var s = new Scratch(x.Length, k, samples);
-        if (epsilon == T.Zero || Classify(x, epsilon) != RowKind.Bounded || !s.UseBuffer || !Sweep(x, row, k, epsilon, samples, noise, s, out bool vector)) return null;
+        if (epsilon == T.Zero || Classify(x, epsilon) != RowKind.Bounded || !s.UseBuffer || !Sweep(x, row, k, epsilon, samples, noise, s)) return null;
         var kept = new int[samples][];
-        for (int q = 0; q < samples; q++) kept[q] = s.Index.AsSpan(0, vector ? KeepVector(x, q, epsilon, s) : KeepListed(q, s)).ToArray();
+        for (int q = 0; q < samples; q++) kept[q] = s.Index.AsSpan(0, s.Vector ? KeepVector(x, q, epsilon, s) : KeepListed(q, s)).ToArray();
         return (s.Floors.ToArray(), s.Thresholds.AsSpan(0, x.Length).ToArray(), kept);
     }
 
@@ -244,9 +257,10 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         double sum = 0;
         for (int q = 0; q < samples; q++)
         {
-            noise.FillSample<T>(row, q, n, s.SampleNormals);
-            for (int j = 0; j < n; j++) s.Perturbed[j] = x[j] + epsilon * s.SampleNormals[j];
-            var (value, index) = Selection.KthBySort(s.Perturbed, 0, s.AllColumns, n, k, s.Permutation);
+            var sort = s.Sorting;
+            noise.FillSample<T>(row, q, n, sort.Normals);
+            for (int j = 0; j < n; j++) sort.Perturbed[j] = x[j] + epsilon * sort.Normals[j];
+            var (value, index) = Selection.KthBySort(sort.Perturbed, 0, sort.Columns, n, k, sort.Permutation);
             sum += double.CreateTruncating(value);
             rowIndices[q] = index;
         }

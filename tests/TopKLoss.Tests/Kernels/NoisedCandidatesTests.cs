@@ -25,6 +25,18 @@ public class NoisedCandidatesTests
     }
 
     [Fact]
+    public void Lists_that_outgrow_their_first_capacity_keep_every_draw_reaching_the_floor()
+    {
+        // Equal scores: the seeds' floor is low against the row's k-th, so about 300 draws per sample
+        // are listed, past the 128 a sample's list starts with.
+        Tensor Flat(long rows, int n, Generator _) => zeros(rows, n, dtype: ScalarType.Float64);
+        Check<float>(4000, 6, 1.0, ScalarType.Float32, Flat);
+        Check<double>(4000, 6, 1.0, ScalarType.Float64, Flat);
+        var kept = NoisedRows<float>.CandidatesOf(new float[4000], 0, 6, 1f, 10, new NoiseStream(7, 3))!.Value.Kept;
+        Assert.True(kept.Max(list => list.Length) > 128, "the lists did not grow: the test checks nothing more");
+    }
+
+    [Fact]
     public void Thresholds_are_sound_where_buckets_are_wider_than_the_threshold_grid()
     {
         // 16 columns at 10, two in each of the first 8 groups (so they are the seeds), set the floor F
