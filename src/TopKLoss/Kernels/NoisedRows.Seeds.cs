@@ -91,6 +91,8 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// </summary>
     private static readonly Vector512<int>[] LanePartners = [.. new[] { 8, 4, 2, 1 }.Select(d => Vector512<int>.Indices ^ Vector512.Create(d))];
 
+    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+
     private static void TopTwoBlocks(Scratch s, int g)
     {
         var max = MemoryMarshal.Cast<T, float>(s.GroupMax.AsSpan());
@@ -98,7 +100,9 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         var swap = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
         low = Vector512.MaxNative(low, Vector512.Shuffle(low, swap));
         high = Vector512.MaxNative(high, Vector512.Shuffle(high, swap));
-        var blocks = Avx512F.PermuteVar16x32x2(low, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high);
+        var blocks = Avx512F.IsSupported
+            ? Avx512F.PermuteVar16x32x2(low, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high)
+            : Vector512.Create(Vector512.Shuffle(low, EvenLanes).GetLower(), Vector512.Shuffle(high, EvenLanes).GetLower());
         for (int rank = 0; rank < 2; rank++)
         {
             var best = blocks;
