@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/TopKLoss/Kernels/PackedEspInRegisters.g.cs: PackedEsp's recursions with σ and the
+"""Writes src/TopKLoss/SmoothSvm/Cpu/PackedEspInRegisters.g.cs: PackedEsp's recursions with σ and the
 adjoint held in W named vector locals (W = 8, 16, 24), one method per width.
 
 C# cannot index locals, and the JIT keeps a local in a register only when every access has a
@@ -9,7 +9,7 @@ Run from the repository root: python3 tools/generate-packed-esp-in-registers.py
 import pathlib
 
 WIDTHS = (8, 16, 24)
-OUT = pathlib.Path(__file__).resolve().parent.parent / "src/TopKLoss/Kernels/PackedEspInRegisters.g.cs"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "src/TopKLoss/SmoothSvm/Cpu/PackedEspInRegisters.g.cs"
 
 
 def save(dest, values, indent):
