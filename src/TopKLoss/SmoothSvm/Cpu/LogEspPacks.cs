@@ -13,15 +13,25 @@ internal static class LogEspPacks
     /// <summary>result[r·(K+1) + t] = log σ_t + t·shift (−inf where t exceeds m).</summary>
     public static void Forward(nint src, bool isFloat, Rows rows, double[] result)
     {
-        if (RowPack.Wide) Forward<Vector512<double>, Lanes512>(src, isFloat, rows, result);
-        else Forward<Vector256<double>, Lanes256>(src, isFloat, rows, result);
+        switch (VectorWidths.Widest)
+        {
+            case VectorWidth.Bits512: Forward<Vector512<double>, Lanes512>(src, isFloat, rows, result); break;
+            case VectorWidth.Bits256: Forward<Vector256<double>, Lanes256>(src, isFloat, rows, result); break;
+            case VectorWidth.Bits128: Forward<Vector128<double>, Lanes128>(src, isFloat, rows, result); break;
+            default: Forward<double, LanesScalar>(src, isFloat, rows, result); break;
+        }
     }
 
     /// <summary>Gradient rows of Σ_t upstream[r, t]·log σ_t into dst.</summary>
     public static void Backward(nint src, nint dst, bool isFloat, Rows rows, double[] upstream)
     {
-        if (RowPack.Wide) Backward<Vector512<double>, Lanes512>(src, dst, isFloat, rows, upstream);
-        else Backward<Vector256<double>, Lanes256>(src, dst, isFloat, rows, upstream);
+        switch (VectorWidths.Widest)
+        {
+            case VectorWidth.Bits512: Backward<Vector512<double>, Lanes512>(src, dst, isFloat, rows, upstream); break;
+            case VectorWidth.Bits256: Backward<Vector256<double>, Lanes256>(src, dst, isFloat, rows, upstream); break;
+            case VectorWidth.Bits128: Backward<Vector128<double>, Lanes128>(src, dst, isFloat, rows, upstream); break;
+            default: Backward<double, LanesScalar>(src, dst, isFloat, rows, upstream); break;
+        }
     }
 
     private static void Forward<V, L>(nint src, bool isFloat, Rows rows, double[] result) where V : struct where L : ILanes<V>

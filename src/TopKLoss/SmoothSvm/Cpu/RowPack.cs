@@ -10,9 +10,6 @@ namespace TopKLoss.Kernels;
 /// </summary>
 internal static unsafe class RowPack
 {
-    /// <summary>Whether packs use 8 lanes (AVX-512) rather than 4.</summary>
-    public static bool Wide => Vector512.IsHardwareAccelerated;
-
     /// <summary>
     /// e[i·lanes + l] = exp(x_{rows[l]}[start + i]·scale − shift[l]) for i &lt; length (rows of n
     /// elements), and 0 at start + i = skip[l] (if ≥ 0) and in lanes beyond rows.Length (padding: a

@@ -24,8 +24,11 @@ internal static class SmoothTopKSvmPacks
     public sealed record Rows(int[] Index, long[] Labels, double[] Shift, int N, int K, double Tau, double Alpha);
 
     /// <summary>The forward's per-pack state, until one backward takes it.</summary>
-    public sealed class Kept(double[] buffer, bool exponentials)
+    public sealed class Kept(double[] buffer, bool exponentials, int lanes)
     {
+        /// <summary>Rows per pack of the forward that kept this.</summary>
+        public int Lanes { get; } = lanes;
+
         private double[]? buffer = buffer;
 
         /// <summary>Whether each pack's region starts with its n exponentials (else: σ and checkpoints only).</summary>
@@ -39,14 +42,28 @@ internal static class SmoothTopKSvmPacks
     internal static long KeptLimitBytes { get; set; } = 64L << 20;
 
     /// <summary>Losses of the packed rows; with <paramref name="keep"/>, the state for the backward (null when even σ and the checkpoints are too large).</summary>
-    public static Kept? Forward(nint src, bool isFloat, Rows rows, double[] u, double[] loss, bool keep) => RowPack.Wide
-        ? Forward<Vector512<double>, Lanes512>(src, isFloat, rows, u, loss, keep)
-        : Forward<Vector256<double>, Lanes256>(src, isFloat, rows, u, loss, keep);
+    public static Kept? Forward(nint src, bool isFloat, Rows rows, double[] u, double[] loss, bool keep) => VectorWidths.Widest switch
+    {
+        VectorWidth.Bits512 => Forward<Vector512<double>, Lanes512>(src, isFloat, rows, u, loss, keep),
+        VectorWidth.Bits256 => Forward<Vector256<double>, Lanes256>(src, isFloat, rows, u, loss, keep),
+        VectorWidth.Bits128 => Forward<Vector128<double>, Lanes128>(src, isFloat, rows, u, loss, keep),
+        _ => Forward<double, LanesScalar>(src, isFloat, rows, u, loss, keep),
+    };
 
+    /// <summary>
+    /// The backward at the forward's width: <paramref name="kept"/> (if any) holds packs of that many
+    /// lanes, so a test that narrows the width between the passes gets a recomputation, not a misread.
+    /// </summary>
     public static void Backward(nint src, nint dst, bool isFloat, Rows rows, Kept? kept, double[] u, double[] upstream)
     {
-        if (RowPack.Wide) Backward<Vector512<double>, Lanes512>(src, dst, isFloat, rows, kept, u, upstream);
-        else Backward<Vector256<double>, Lanes256>(src, dst, isFloat, rows, kept, u, upstream);
+        if (kept is not null && kept.Lanes != EspLanes.Count) kept = null;
+        switch (VectorWidths.Widest)
+        {
+            case VectorWidth.Bits512: Backward<Vector512<double>, Lanes512>(src, dst, isFloat, rows, kept, u, upstream); break;
+            case VectorWidth.Bits256: Backward<Vector256<double>, Lanes256>(src, dst, isFloat, rows, kept, u, upstream); break;
+            case VectorWidth.Bits128: Backward<Vector128<double>, Lanes128>(src, dst, isFloat, rows, kept, u, upstream); break;
+            default: Backward<double, LanesScalar>(src, dst, isFloat, rows, kept, u, upstream); break;
+        }
     }
 
     /// <summary>
@@ -100,7 +117,7 @@ internal static class SmoothTopKSvmPacks
                 loss[r] = rows.Tau * SmoothTopKSvmKernel.Softplus(u[r]);
             }
         });
-        return buffer is null ? null : new Kept(buffer, exponentials);
+        return buffer is null ? null : new Kept(buffer, exponentials, lanes);
     }
 
     private static void Backward<V, L>(nint src, nint dst, bool isFloat, Rows rows, Kept? kept, double[] u, double[] upstream)
