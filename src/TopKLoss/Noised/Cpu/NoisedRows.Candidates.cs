@@ -16,11 +16,8 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Collect(in Words16 w, ulong low, ulong high, int group, int q, ReadOnlySpan<T> x, T epsilon, int samples, Scratch s)
     {
-        Span<uint> words = stackalloc uint[4 * Group];
-        w.W0.CopyTo(words);
-        w.W1.CopyTo(words[Group..]);
-        w.W2.CopyTo(words[(2 * Group)..]);
-        w.W3.CopyTo(words[(3 * Group)..]);
+        // the 64 words in place (W0..W3 are consecutive), not copied
+        ref uint words = ref Unsafe.As<Words16, uint>(ref Unsafe.AsRef(in w));
         T floor = s.Floors[q];
         T[] upper = UpperCoarseTable;
         for (int part = 0; part < 2; part++)
@@ -29,7 +26,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                 int within = 64 * part + BitOperations.TrailingZeroCount(reach), column = group * GroupColumns + within;
                 if (column >= x.Length) break; // bits ascend with the column
                 // column 32m + 2i + h of the group: half h of word m, lane i
-                int bucket = (int)NoiseStream.Bucket(words[within / 32 * Group + within % 32 / 2], within % 2);
+                int bucket = (int)NoiseStream.Bucket(Unsafe.Add(ref words, within / 32 * Group + within % 32 / 2), within % 2);
                 if (x[column] + epsilon * upper[bucket >> 4] < floor) continue;
                 if (s.Counts[q] == s.Capacity) s.Grow(samples);
                 int at = q * s.Capacity + s.Counts[q]++;
@@ -91,7 +88,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                 var bucket = Avx512F.ConvertToVector512Int32(Vector256.Load(buckets + c));
                 var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(listed - c)) & Vector512.LessThan(column, n);
                 column &= valid; // stale lanes past the list read column 0
-                var high = Gather16((float*)xs, column) + eps * Gather16((float*)upper, Vector512.ShiftRightLogical(bucket, 4));
+                var high = Lanes16.Gather((float*)xs, column) + eps * Lanes16.Gather((float*)upper, Vector512.ShiftRightLogical(bucket, 4));
                 var keep = Vector512.GreaterThanOrEqual(high, floor).AsInt32() & valid;
                 Avx512F.CompressStore(index + kept, keep, column);
                 Avx512F.CompressStore(bucketOut + kept, keep, bucket);
@@ -99,10 +96,6 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             }
         return kept;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Gather16(float* table, Vector512<int> index) =>
-        Vector512.Create(Avx2.GatherVector256(table, index.GetLower(), 4), Avx2.GatherVector256(table, index.GetUpper(), 4));
 
     /// <summary>The scalar path's lists (already filtered by the coarse floor in <see cref="Collect"/>) into s.Index and s.Bucket.</summary>
     private static int KeepListed(int q, Scratch s)

@@ -64,7 +64,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                 {
                     var column = start + Vector512.Create(32 * (word / 2) + word % 2);
                     var inside = Vector512.LessThan(column, Vector512.Create(n));
-                    var v = Gather16((float*)xs, Vector512.MinNative(column, Vector512.Create(n - 1)));
+                    var v = Lanes16.Gather((float*)xs, Vector512.MinNative(column, Vector512.Create(n - 1)));
                     Vector512.ConditionalSelect(inside.AsSingle(), v, Vector512.Create(float.NegativeInfinity)).Store((float*)seedX + word * Group);
                 }
             return;
@@ -91,18 +91,19 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// </summary>
     private static readonly Vector512<int>[] LanePartners = [.. new[] { 8, 4, 2, 1 }.Select(d => Vector512<int>.Indices ^ Vector512.Create(d))];
 
-    private static readonly Vector512<int> EvenLanes = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
-
     private static void TopTwoBlocks(Scratch s, int g)
     {
         var max = MemoryMarshal.Cast<T, float>(s.GroupMax.AsSpan());
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            TopTwoBlocksScalar(max, s, g);
+            return;
+        }
         Vector512<float> low = Vector512.Create(max), high = Vector512.Create(max[16..]);
         var swap = Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
         low = Vector512.MaxNative(low, Vector512.Shuffle(low, swap));
         high = Vector512.MaxNative(high, Vector512.Shuffle(high, swap));
-        var blocks = Avx512F.IsSupported
-            ? Avx512F.PermuteVar16x32x2(low, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high)
-            : Vector512.Create(Vector512.Shuffle(low, EvenLanes).GetLower(), Vector512.Shuffle(high, EvenLanes).GetLower());
+        var blocks = Avx512F.PermuteVar16x32x2(low, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), high);
         for (int rank = 0; rank < 2; rank++)
         {
             var best = blocks;
@@ -111,6 +112,23 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             s.GroupBest[2 * g + rank] = (best.ToScalar(), g * Group + lane);
             blocks = Vector512.ConditionalSelect(Vector512.Equals(Vector512<int>.Indices, Vector512.Create(lane)).AsSingle(), Vector512.Create(float.NegativeInfinity), blocks);
         }
+    }
+
+    /// <summary>
+    /// <see cref="TopTwoBlocks"/> without 512-bit vectors: the same two blocks (largest maxima, the
+    /// lower block first among equal maxima), found in one pass over the 16 block maxima.
+    /// </summary>
+    private static void TopTwoBlocksScalar(ReadOnlySpan<float> max, Scratch s, int g)
+    {
+        (float Value, int Lane) best = (float.NegativeInfinity, -1), second = (float.NegativeInfinity, -1);
+        for (int lane = 0; lane < Group; lane++)
+        {
+            float blockMax = Math.Max(max[2 * lane], max[2 * lane + 1]);
+            if (best.Lane < 0 || blockMax > best.Value) (second, best) = (best, (blockMax, lane));
+            else if (second.Lane < 0 || blockMax > second.Value) second = (blockMax, lane);
+        }
+        s.GroupBest[2 * g] = (best.Value, g * Group + best.Lane);
+        s.GroupBest[2 * g + 1] = (second.Value, g * Group + second.Lane);
     }
 
     /// <summary>A floor on the sample's k-th: the k-th largest lower value x_j + ε·LowerCoarse[h >> 4] of the seeds.</summary>
@@ -159,7 +177,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                 for (int half = 0; half < 2; half++)
                 {
                     var index = (half == 0 ? (word & Vector512.Create(0xFFFFu)) >> 4 : word >> 20).AsInt32();
-                    max = Vector512.MaxNative(max, Vector512.Load((float*)seedX + (2 * m + half) * Group) + eps * Gather16((float*)lowerT, index));
+                    max = Vector512.MaxNative(max, Vector512.Load((float*)seedX + (2 * m + half) * Group) + eps * Lanes16.Gather((float*)lowerT, index));
                 }
             }
         return T.CreateTruncating(Sort16.Descending(max).GetElement(k - 1));
@@ -171,7 +189,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     {
         if (Avx2.IsSupported)
         {
-            if (typeof(T) == typeof(float)) return Gather16((float*)table, Vector512.Create(index)).As<float, T>();
+            if (typeof(T) == typeof(float)) return Lanes16.Gather((float*)table, Vector512.Create(index)).As<float, T>();
             return Vector512.Create(Avx2.GatherVector256((double*)table, Vector128.Create(index), 8),
                 Avx2.GatherVector256((double*)table, Vector128.Create(index[4..]), 8)).As<double, T>();
         }

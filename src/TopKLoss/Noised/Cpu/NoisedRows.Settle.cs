@@ -14,7 +14,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         if (listed < k) return false;
         // The intervals, and L = the k-th largest lower end; an interval wholly below L is out.
         float lowerKth = float.NaN;
-        int count = typeof(T) == typeof(float) && Avx512F.IsSupported ? IntervalsVector(x, listed, k, epsilon, s, out lowerKth) : Intervals(x, listed, k, epsilon, s);
+        int count = typeof(T) == typeof(float) && Avx2.IsSupported ? IntervalsVector(x, listed, k, epsilon, s, out lowerKth) : Intervals(x, listed, k, epsilon, s);
         if (typeof(T) == typeof(float) && count <= 16 && k <= 16 && !float.IsNaN(lowerKth)) DrawAmbiguousFew(x, row, q, k, count, lowerKth, epsilon, noise, s);
         else
         {
@@ -60,10 +60,10 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(listed)) & Vector512.LessThan(column, Vector512.Create(x.Length));
             column &= valid;
             bucket &= valid;
-            var xv = Gather16((float*)xs, column);
-            keep = valid.AsSingle() & Vector512.GreaterThanOrEqual(xv + eps * Gather16((float*)upperCoarseT, Vector512.ShiftRightLogical(bucket, 4)), Vector512.Create(float.CreateTruncating(s.Floors[q])));
-            low = Vector512.ConditionalSelect(keep, xv + eps * Gather16((float*)lowerT, bucket), none);
-            high = Vector512.ConditionalSelect(keep, xv + eps * Gather16((float*)upperT, bucket), none);
+            var xv = Lanes16.Gather((float*)xs, column);
+            keep = valid.AsSingle() & Vector512.GreaterThanOrEqual(xv + eps * Lanes16.Gather((float*)upperCoarseT, Vector512.ShiftRightLogical(bucket, 4)), Vector512.Create(float.CreateTruncating(s.Floors[q])));
+            low = Vector512.ConditionalSelect(keep, xv + eps * Lanes16.Gather((float*)lowerT, bucket), none);
+            high = Vector512.ConditionalSelect(keep, xv + eps * Lanes16.Gather((float*)upperT, bucket), none);
         }
         if (BitOperations.PopCount(keep.ExtractMostSignificantBits()) < k) return false;
         uint draw = Ambiguous(low, high, ref keep, Sort16.Descending(low).GetElement(k - 1), k);
@@ -115,7 +115,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         return count;
     }
 
-    /// <summary><see cref="Intervals"/> 16 candidates at a time (float): gathers, a vector k-th largest, compress stores.</summary>
+    /// <summary><see cref="Intervals"/> 16 candidates at a time (float, AVX2 or AVX-512): gathers, a vector k-th largest, compress stores in place.</summary>
     private static int IntervalsVector(ReadOnlySpan<T> x, int listed, int k, T epsilon, Scratch s, out float lowKth)
     {
         int padded = (listed + 15) & ~15, count = 0;
@@ -130,10 +130,10 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
                 var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(listed - c));
                 var column = Vector512.Load(index + c) & valid;
                 var h = Vector512.Load(bucket + c) & valid;
-                var xv = Gather16((float*)xs, column);
+                var xv = Lanes16.Gather((float*)xs, column);
                 var none = Vector512.Create(float.NegativeInfinity);
-                Vector512.ConditionalSelect(valid.AsSingle(), xv + eps * Gather16((float*)lower, h), none).Store((float*)lowOut + c);
-                (xv + eps * Gather16((float*)upper, h)).Store((float*)highOut + c);
+                Vector512.ConditionalSelect(valid.AsSingle(), xv + eps * Lanes16.Gather((float*)lower, h), none).Store((float*)lowOut + c);
+                (xv + eps * Lanes16.Gather((float*)upper, h)).Store((float*)highOut + c);
             }
             lowKth = float.CreateTruncating(KthLargestFew(s.Low.AsSpan(0, padded), k));
             var floor = Vector512.Create(lowKth);
@@ -141,11 +141,12 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             {
                 var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(listed - c));
                 var keep = Vector512.GreaterThanOrEqual(Vector512.Load((float*)highOut + c), floor).AsInt32() & valid;
-                Avx512F.CompressStore(index + count, keep, Vector512.Load(index + c));
-                Avx512F.CompressStore(bucket + count, keep, Vector512.Load(bucket + c));
-                Avx512F.CompressStore((float*)lowOut + count, keep.AsSingle(), Vector512.Load((float*)lowOut + c));
-                Avx512F.CompressStore((float*)highOut + count, keep.AsSingle(), Vector512.Load((float*)highOut + c));
-                count += BitOperations.PopCount(keep.ExtractMostSignificantBits());
+                var (columns, buckets) = (Vector512.Load(index + c), Vector512.Load(bucket + c));
+                var (lows, highs) = (Vector512.Load((float*)lowOut + c), Vector512.Load((float*)highOut + c));
+                Lanes16.Compress(index + count, keep, columns);
+                Lanes16.Compress(bucket + count, keep, buckets);
+                Lanes16.Compress((float*)lowOut + count, keep, lows);
+                count += Lanes16.Compress((float*)highOut + count, keep, highs);
             }
         }
         return count;
