@@ -19,19 +19,25 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         // the 64 words in place (W0..W3 are consecutive), not copied
         ref uint words = ref Unsafe.As<Words16, uint>(ref Unsafe.AsRef(in w));
         T floor = s.Floors[q];
-        T[] upper = UpperCoarseTable;
+        ref T xs = ref MemoryMarshal.GetReference(x);
+        ref T upper = ref MemoryMarshal.GetArrayDataReference(UpperCoarseTable);
+        int count = s.Counts[q];
         for (int part = 0; part < 2; part++)
             for (ulong reach = part == 0 ? low : high; reach != 0; reach &= reach - 1)
             {
                 int within = 64 * part + BitOperations.TrailingZeroCount(reach), column = group * GroupColumns + within;
                 if (column >= x.Length) break; // bits ascend with the column
+                if (count == s.Capacity) { s.Counts[q] = count; s.Grow(samples); }
                 // column 32m + 2i + h of the group: half h of word m, lane i
                 int bucket = (int)NoiseStream.Bucket(Unsafe.Add(ref words, within / 32 * Group + within % 32 / 2), within % 2);
-                if (x[column] + epsilon * upper[bucket >> 4] < floor) continue;
-                if (s.Counts[q] == s.Capacity) s.Grow(samples);
-                int at = q * s.Capacity + s.Counts[q]++;
+                // written whether or not it reaches the floor, kept by advancing the count: no branch
+                // to mispredict on the coin flip that the floor test is for most draws
+                int at = q * s.Capacity + count;
                 (s.Columns[at], s.Buckets[at]) = (column, bucket);
+                bool reaches = Unsafe.Add(ref xs, column) + epsilon * Unsafe.Add(ref upper, bucket >> 4) >= floor;
+                count += Unsafe.As<bool, byte>(ref reaches);
             }
+        s.Counts[q] = count;
     }
 
     /// <summary>The vector candidate path: AVX-512 VBMI2 compress stores, float, columns in 16 bits.</summary>
