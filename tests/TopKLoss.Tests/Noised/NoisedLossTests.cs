@@ -17,6 +17,7 @@ public class NoisedLossTests
     [InlineData(ScalarType.Float64, 1, 0.5)]
     [InlineData(ScalarType.Float64, 5, 1.0)]
     [InlineData(ScalarType.Float32, 3, 0.2)]
+    [InlineData(ScalarType.Float64, 14, 0.5)] // k = n − 1, the largest allowed: top_{k+1} is the perturbed minimum
     public void Balanced_loss_matches_a_hinge_on_the_oracle_kplus1_value(ScalarType dtype, int k, double epsilon)
     {
         using var scope = NewDisposeScope();
