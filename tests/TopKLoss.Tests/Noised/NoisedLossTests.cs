@@ -104,7 +104,7 @@ public class NoisedLossTests
             F.imbalanced_noised_topk_loss(x, y, 3, 0.5, margins, 20, 5, new Generator(9)).ToDouble());
         // Same draws as the explicit-noise form with the fused kernel's normals (CPU float32).
         var (seed, stream) = TopKLoss.Noised.PerturbedTopK.FusedKey(new Generator(9));
-        var noise = TopKLoss.Kernels.FusedNoisedTopK.Noise(8, 15, 5, seed, stream, ScalarType.Float32);
+        var noise = TopKLoss.Tests.Kernels.KernelNoise.Of(8, 15, 5, seed, stream, ScalarType.Float32);
         Close.Relative(F.noised_topk_loss(x, y, 3, 0.5, noise).ToDouble(), F.noised_topk_loss(x, y, 3, 0.5, 5, new Generator(9)).ToDouble(), 1e-6);
     }
 
