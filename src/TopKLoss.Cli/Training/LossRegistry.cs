@@ -12,7 +12,7 @@ public sealed record LossContext(LossOptions Options, long[] TrainClassCounts, t
 /// <summary>
 /// Loss name → factory. Every entry builds a loss of the TopKLoss library (or TorchSharp's
 /// cross-entropy); nothing is re-implemented here. Defaults follow the papers' settings
-/// (shared/docs/methods.md §2-3) and are listed in <see cref="Describe"/> for --help.
+/// (docs/derivations.md §5 and §11) and are listed in <see cref="Describe"/> for --help.
 /// </summary>
 public static class LossRegistry
 {

@@ -12,7 +12,8 @@ namespace TopKLoss.Kernels;
 /// ∂F/∂e_i = Σ_t a_t·σ_{t−1}(e_0..e_{i−1}) and a_t ← a_t + e_i·a_{t+1} going left: no
 /// subtraction of polynomials, hence no cancellation (unlike dividing σ by (1 + e_i z)). The
 /// states σ(e_0..e_{i−1}) are checkpointed every <see cref="Block"/> elements and recomputed per
-/// block, so extra memory is O(nK/Block + K·Block) per pack instead of O(nK).
+/// block, so extra memory is O(nK/Block + K·Block) per pack instead of O(nK). The derivation:
+/// docs/derivations.md §3–4.
 /// </para>
 /// </summary>
 internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
