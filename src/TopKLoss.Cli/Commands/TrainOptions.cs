@@ -36,7 +36,7 @@ public sealed class TrainOptions
     public readonly Option<int?> TrainSize = new("--train-size") { Description = "Reduced training set: this many images in all, balanced per class (≥ 1)" };
     public readonly Option<double?> LongTail = new("--long-tail") { Description = "Long-tail imbalance ρ ≥ 1: n_c = n_max·ρ^(−c/(C−1))" };
     public readonly Option<int?> ValidationSize = new("--validation-size") { Description = "Images held out of training for validation when the dataset has no validation split (≥ 1)" };
-    public readonly Option<int> K = new("--k") { Description = "k of the top-k losses and of early stopping, 1..C−1 (C−2 for the noised losses)", DefaultValueFactory = _ => 5 };
+    public readonly Option<int> K = new("--k") { Description = "k of the top-k losses and of early stopping, 1..C−1", DefaultValueFactory = _ => 5 };
     public readonly Option<string> EarlyStop = new("--early-stop") { Description = "Best-epoch criterion on validation: topk or macro-topk", DefaultValueFactory = _ => "topk" };
     public readonly Option<int> Seed = new("--seed") { Description = "Seed of data splits, noise, initialization and batch order (≥ 0)", DefaultValueFactory = _ => 1234 };
     public readonly Option<string> Device = new("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };

@@ -24,7 +24,7 @@ public interface IDataset
     void Load(ReadOnlySpan<int> indices, Span<float> destination, bool augment, Random rng);
 }
 
-/// <summary>Options that shape a dataset the way the papers' experiments did (methods.md §5).</summary>
+/// <summary>Options that shape a dataset the way the papers' experiments did (docs/derivations.md §8–9).</summary>
 public sealed record DataOptions
 {
     /// <summary>Label-noise probability p in [0, 1] for the training split (test labels stay clean).</summary>

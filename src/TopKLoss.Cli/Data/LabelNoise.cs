@@ -1,7 +1,7 @@
 namespace TopKLoss.Cli.Data;
 
 /// <summary>
-/// Label noise on the training split (methods.md §5). Each training sample is decided once, in
+/// Label noise on the training split (docs/derivations.md §8). Each training sample is decided once, in
 /// sample order, from a seeded generator: with probability p its label is redrawn. Test and
 /// validation labels are never touched (callers apply this to the training split only).
 /// </summary>

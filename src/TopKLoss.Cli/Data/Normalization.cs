@@ -7,7 +7,7 @@ namespace TopKLoss.Cli.Data;
 /// </summary>
 public sealed record Normalization(float[] Mean, float[] Std)
 {
-    /// <summary>CIFAR-100 as in Berrada et al.'s code (methods.md §5): mean (125.3, 123.0, 113.9)/255, std (63.0, 62.1, 66.7)/255.</summary>
+    /// <summary>CIFAR-100 as in Berrada et al.'s code (docs/derivations.md §9): mean (125.3, 123.0, 113.9)/255, std (63.0, 62.1, 66.7)/255.</summary>
     public static readonly Normalization Cifar100 = new([125.3f / 255, 123.0f / 255, 113.9f / 255], [63.0f / 255, 62.1f / 255, 66.7f / 255]);
     /// <summary>The usual CIFAR-10 statistics.</summary>
     public static readonly Normalization Cifar10 = new([0.4914f, 0.4822f, 0.4465f], [0.2470f, 0.2435f, 0.2616f]);

@@ -1,7 +1,7 @@
 namespace TopKLoss.Cli.Data;
 
 /// <summary>
-/// Index bookkeeping for the experiments of methods.md §5: the validation hold-out, balanced
+/// Index bookkeeping for the experiments of docs/derivations.md §9: the validation hold-out, balanced
 /// reduced training sets and the long-tail profile. All draws come from <see cref="Seeds"/>.
 /// </summary>
 public static class TrainingSplits

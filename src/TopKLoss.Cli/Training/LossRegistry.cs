@@ -12,27 +12,27 @@ public sealed record LossContext(LossOptions Options, long[] TrainClassCounts, t
 /// <summary>
 /// Loss name → factory. Every entry builds a loss of the TopKLoss library (or TorchSharp's
 /// cross-entropy); nothing is re-implemented here. Defaults follow the papers' settings
-/// (shared/docs/methods.md §2-3) and are listed in <see cref="Describe"/> for --help.
+/// (docs/derivations.md §5 and §11) and are listed in <see cref="Describe"/> for --help.
 /// </summary>
 public static class LossRegistry
 {
-    private sealed record Entry(string Summary, int ExtraK, Func<LossContext, nn.Module<Tensor, Tensor, Tensor>> Create);
+    private sealed record Entry(string Summary, Func<LossContext, nn.Module<Tensor, Tensor, Tensor>> Create);
 
     private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal)
     {
-        ["ce"] = new("cross-entropy", 0, _ => nn.CrossEntropyLoss()),
-        ["smooth-svm"] = new("smooth top-k SVM (Berrada et al. 2018): --k, --tau (1), --alpha (1)", 0,
+        ["ce"] = new("cross-entropy", _ => nn.CrossEntropyLoss()),
+        ["smooth-svm"] = new("smooth top-k SVM (Berrada et al. 2018): --k, --tau (1), --alpha (1)",
             c => TopK.SmoothTopKSvmLoss(c.Options.K, c.Options.Tau ?? 1.0, c.Options.Alpha ?? 1.0)),
-        ["hard-svm"] = new("hard top-k SVM: --k, --alpha (1)", 0,
+        ["hard-svm"] = new("hard top-k SVM: --k, --alpha (1)",
             c => TopK.HardTopKSvmLoss(c.Options.K, c.Options.Alpha ?? 1.0)),
-        ["noised"] = new("noised top-k hinge (Garcin et al. 2022): --k, --epsilon (1), --samples (5)", 1,
+        ["noised"] = new("noised top-k hinge (Garcin et al. 2022): --k, --epsilon (1), --samples (5)",
             c => TopK.NoisedTopKLoss(c.Options.K, c.Options.Epsilon ?? 1.0, c.Options.Samples ?? 5, c.Generator)),
         ["imbalanced-noised"] = new("imbalanced noised top-k hinge with class margins from the training counts: --k, --epsilon (0.01), " +
-            "--samples (5), --max-margin (0.2), --scale (50); meant with --normed-head", 1,
+            "--samples (5), --max-margin (0.2), --scale (50); meant with --normed-head",
             c => TopK.ImbalancedNoisedTopKLoss(c.Options.K, c.Options.Epsilon ?? 0.01, c.TrainClassCounts, c.Options.MaxMargin ?? 0.2,
                 c.Options.Scale ?? 50.0, c.Options.Samples ?? 5, c.Generator)),
-        ["focal"] = new("focal loss (Lin et al. 2017): --gamma (2)", 0, c => TopK.FocalLoss(c.Options.Gamma ?? 2.0)),
-        ["ldam"] = new("LDAM (Cao et al. 2019) with margins from the training counts: --max-margin (0.2), --scale (30); meant with --normed-head", 0,
+        ["focal"] = new("focal loss (Lin et al. 2017): --gamma (2)", c => TopK.FocalLoss(c.Options.Gamma ?? 2.0)),
+        ["ldam"] = new("LDAM (Cao et al. 2019) with margins from the training counts: --max-margin (0.2), --scale (30); meant with --normed-head",
             c => TopK.LdamLoss(c.TrainClassCounts, c.Options.MaxMargin ?? 0.2, c.Options.Scale ?? 30.0)),
     };
 
@@ -50,7 +50,7 @@ public static class LossRegistry
     {
         if (!Entries.TryGetValue(name, out var entry))
             throw new UsageException($"--loss: unknown loss '{name}'; known losses: {string.Join(", ", Entries.Keys)}.");
-        CheckK(name, context.Options.K, context.ClassCount, entry.ExtraK);
+        CheckK(name, context.Options.K, context.ClassCount);
         return entry.Create(context);
     }
 
@@ -59,12 +59,16 @@ public static class LossRegistry
     {
         if (!Entries.TryGetValue(name, out var entry))
             throw new UsageException($"--loss: unknown loss '{name}'; known losses: {string.Join(", ", Entries.Keys)}.");
-        CheckK(name, k, classCount, entry.ExtraK);
+        CheckK(name, k, classCount);
     }
 
-    private static void CheckK(string name, int k, int classCount, int extraK)
+    /// <summary>
+    /// The library's rule (1 ≤ k ≤ n − 1) for every loss: the top-k SVMs compare with a (k+1)-th
+    /// class, the noised losses use top_{k+1}, which exists for k + 1 ≤ n.
+    /// </summary>
+    private static void CheckK(string name, int k, int classCount)
     {
-        int max = classCount - 1 - extraK;
+        int max = classCount - 1;
         if (k < 1 || k > max)
             throw new UsageException($"--k must be in [1, {max}] for loss {name} on {classCount} classes; got {k}.");
     }

@@ -9,7 +9,7 @@ public static partial class TopK
     public static partial class functional
     {
         /// <summary>
-        /// Top-k accuracy of one batch (methods.md §4): the share of samples whose label is among the k
+        /// Top-k accuracy of one batch (docs/derivations.md §10): the share of samples whose label is among the k
         /// highest scores,
         /// <code>
         /// (1/N)·Σ_i [ #{j ≠ y_i : s_ij ≥ s_iy_i} &lt; k ]

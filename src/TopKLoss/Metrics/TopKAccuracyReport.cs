@@ -4,7 +4,7 @@ using System.Text;
 namespace TopKLoss.Metrics;
 
 /// <summary>
-/// Top-k accuracies of a whole evaluation (methods.md §4): micro (share of samples whose label is
+/// Top-k accuracies of a whole evaluation (docs/derivations.md §10): micro (share of samples whose label is
 /// among the k highest scores, ties counting against the label) and macro (the mean over classes of
 /// the per-class top-k accuracy — the Pl@ntNet-300K metric, where tail classes weigh as much as head
 /// classes). Classes without samples are left out of the macro mean and listed in <see cref="AbsentClasses"/>.

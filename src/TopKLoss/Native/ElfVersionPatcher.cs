@@ -6,7 +6,7 @@ namespace TopKLoss.Native;
 /// <summary>
 /// Marks a symbol-version requirement of an ELF64 little-endian shared object as weak
 /// (VER_FLG_WEAK in its Vernaux entry), so that the dynamic loader accepts a system library
-/// that lacks that version. See shared/docs/platform.md: libLibTorchSharp.so asks for
+/// that lacks that version. See docs/platform.md: libLibTorchSharp.so asks for
 /// GLIBCXX_3.4.32 only to pin the libstdc++ version; no symbol it calls needs it.
 /// </summary>
 internal static class ElfVersionPatcher

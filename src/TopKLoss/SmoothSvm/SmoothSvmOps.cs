@@ -7,7 +7,7 @@ namespace TopKLoss.SmoothSvm;
 /// The smooth and hard top-k SVM written with plain TorchSharp tensor ops and autograd:
 /// device-agnostic (the CUDA path) and the oracle the fused CPU kernels are tested against.
 /// log σ_j is computed by multiplying the degree-1 factors (1 + e_i X) pairwise in a balanced
-/// tree, truncated at degree K, in log space (methods.md §1); gradients come from autograd
+/// tree, truncated at degree K, in log space (docs/derivations.md §3); gradients come from autograd
 /// through the tree, which is exact (no cancellation).
 /// </summary>
 internal static class SmoothSvmOps

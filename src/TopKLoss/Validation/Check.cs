@@ -52,15 +52,14 @@ internal static class Check
             throw new ArgumentException($"{name} is on {other.device} but scores is on {scores.device}; they must be on the same device.", name);
     }
 
-    /// <summary>1 ≤ k ≤ classes − 1 − <paramref name="extra"/> (extra = 1 where the loss uses top_{k+1}).</summary>
-    public static void K(int k, long classes, int extra = 0, string name = "k")
+    /// <summary>
+    /// 1 ≤ k ≤ classes − 1: the top-k SVMs need a (k+1)-th class to compare with, and the noised
+    /// losses' top_{k+1} needs k + 1 ≤ n; both are k &lt; n.
+    /// </summary>
+    public static void K(int k, long classes, string name = "k")
     {
-        long max = classes - 1 - extra;
-        if (k < 1 || k > max)
-            throw new ArgumentOutOfRangeException(name, k,
-                extra == 0
-                    ? $"{name} must satisfy 1 ≤ {name} < n = {classes} (the number of classes); got {k}."
-                    : $"{name} must satisfy 1 ≤ {name} and {name} + {extra} < n = {classes} (the number of classes); got {k}.");
+        if (k < 1 || k >= classes)
+            throw new ArgumentOutOfRangeException(name, k, $"{name} must satisfy 1 ≤ {name} < n = {classes} (the number of classes); got {k}.");
     }
 
     public static void Positive(double value, string name)

@@ -42,7 +42,7 @@ public class ErrorPathTests
         { ["--long-tail", "0.5"], ["--long-tail", "[1, "] },
         { ["--k", "0"], ["--k", "[1, "] },
         { ["--k", "10"], ["--k", "[1, 9]", "10 classes"] },
-        { ["--loss", "noised", "--k", "9"], ["--k", "[1, 8]", "noised"] },
+        { ["--loss", "noised", "--k", "10"], ["--k", "[1, 9]", "noised"] },
         { ["--early-stop", "loss"], ["--early-stop", "topk, macro-topk"] },
         { ["--seed", "-1"], ["--seed"] },
         { ["--device", "tpu"], ["--device", "cpu, cuda"] },

@@ -47,14 +47,53 @@ public class LossRegistryTests
     [Theory]
     [InlineData("smooth-svm", 4, true)]
     [InlineData("smooth-svm", 5, false)]
-    [InlineData("noised", 3, true)]
-    [InlineData("noised", 4, false)]
-    [InlineData("imbalanced-noised", 4, false)]
+    [InlineData("hard-svm", 4, true)]
+    [InlineData("noised", 4, true)]      // top_{k+1} = top_5 of 5 classes exists
+    [InlineData("noised", 5, false)]
+    [InlineData("imbalanced-noised", 4, true)]
+    [InlineData("imbalanced-noised", 5, false)]
+    [InlineData("noised", 0, false)]
     [InlineData("ce", 0, false)]
-    public void KRangeDependsOnTheLoss(string name, int k, bool ok)
+    public void KRangeIsOneToClassesMinusOne(string name, int k, bool ok)
     {
         if (ok) LossRegistry.Validate(name, k, 5);
-        else Assert.Contains("--k", Assert.Throws<UsageException>(() => LossRegistry.Validate(name, k, 5)).Message);
+        else Assert.Contains("--k must be in [1, 4]", Assert.Throws<UsageException>(() => LossRegistry.Validate(name, k, 5)).Message);
+    }
+
+    [Theory]
+    [InlineData("smooth-svm")]
+    [InlineData("hard-svm")]
+    [InlineData("noised")]
+    [InlineData("imbalanced-noised")]
+    public void TheCliAcceptsExactlyTheKsTheLibraryAccepts(string name)
+    {
+        // One rule in both places: for every k around the range, the CLI's check and the library's call agree.
+        for (int k = -1; k <= 7; k++)
+        {
+            using var scope = NewDisposeScope();
+            bool cli = Accepts(() => LossRegistry.Validate(name, k, 5));
+            bool library = Accepts(() =>
+            {
+                // Built directly (not through Create, which checks first) so that only the library judges k.
+                using var loss = name switch
+                {
+                    "smooth-svm" => TopK.SmoothTopKSvmLoss(k),
+                    "hard-svm" => TopK.HardTopKSvmLoss(k),
+                    "noised" => TopK.NoisedTopKLoss(k, generator: new torch.Generator(1)),
+                    _ => (nn.Module<Tensor, Tensor, Tensor>)TopK.ImbalancedNoisedTopKLoss(k, 0.01, [50, 20, 10, 5, 2], generator: new torch.Generator(1)),
+                };
+                loss.call(randn(3, 5), tensor(new long[] { 0, 4, 2 }));
+            });
+            Assert.True(cli == library, $"{name}, k = {k}: CLI {(cli ? "accepts" : "refuses")}, library {(library ? "accepts" : "refuses")}");
+            Assert.Equal(k is >= 1 and <= 4, cli);
+        }
+    }
+
+    private static bool Accepts(Action action)
+    {
+        try { action(); return true; }
+        catch (UsageException) { return false; }
+        catch (ArgumentException) { return false; }
     }
 
     [Fact]

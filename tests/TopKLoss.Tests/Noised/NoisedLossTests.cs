@@ -17,6 +17,7 @@ public class NoisedLossTests
     [InlineData(ScalarType.Float64, 1, 0.5)]
     [InlineData(ScalarType.Float64, 5, 1.0)]
     [InlineData(ScalarType.Float32, 3, 0.2)]
+    [InlineData(ScalarType.Float64, 14, 0.5)] // k = n − 1, the largest allowed: top_{k+1} is the perturbed minimum
     public void Balanced_loss_matches_a_hinge_on_the_oracle_kplus1_value(ScalarType dtype, int k, double epsilon)
     {
         using var scope = NewDisposeScope();
@@ -103,7 +104,7 @@ public class NoisedLossTests
             F.imbalanced_noised_topk_loss(x, y, 3, 0.5, margins, 20, 5, new Generator(9)).ToDouble());
         // Same draws as the explicit-noise form with the fused kernel's normals (CPU float32).
         var (seed, stream) = TopKLoss.Noised.PerturbedTopK.FusedKey(new Generator(9));
-        var noise = TopKLoss.Kernels.FusedNoisedTopK.Noise(8, 15, 5, seed, stream, ScalarType.Float32);
+        var noise = TopKLoss.Tests.Kernels.KernelNoise.Of(8, 15, 5, seed, stream, ScalarType.Float32);
         Close.Relative(F.noised_topk_loss(x, y, 3, 0.5, noise).ToDouble(), F.noised_topk_loss(x, y, 3, 0.5, 5, new Generator(9)).ToDouble(), 1e-6);
     }
 

@@ -139,7 +139,7 @@ public class PerturbedTopKTests
         Assert.NotEqual(first, other);
         // CPU float64 takes the fused kernel: its Philox normals, keyed by one draw from the generator.
         var (seed, stream) = TopKLoss.Noised.PerturbedTopK.FusedKey(new Generator(77));
-        var noise = TopKLoss.Kernels.FusedNoisedTopK.Noise(5, 30, 6, seed, stream, ScalarType.Float64);
+        var noise = TopKLoss.Tests.Kernels.KernelNoise.Of(5, 30, 6, seed, stream, ScalarType.Float64);
         var viaNoise = Close.ToArray(F.perturbed_topk(x, 3, 0.5, noise));
         for (int r = 0; r < 5; r++) Close.Relative(viaNoise[r], first[r], 1e-12, $"row {r}");
     }

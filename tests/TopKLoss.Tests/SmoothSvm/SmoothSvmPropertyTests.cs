@@ -5,7 +5,7 @@ using F = TopKLoss.TopK.functional;
 
 namespace TopKLoss.Tests.SmoothSvm;
 
-/// <summary>Own oracles: brute force over subsets, finite differences, and the invariants of methods.md §1.</summary>
+/// <summary>Own oracles: brute force over subsets, finite differences, and the invariants of docs/derivations.md §1.</summary>
 public class SmoothSvmPropertyTests
 {
     private sealed record Case(int Batch, int N, int K, double Tau, double Alpha, double[] Scores, long[] Labels)

@@ -3,23 +3,41 @@ using System.Text.Json;
 namespace TopKLoss.Tests.Support;
 
 /// <summary>
-/// Reads ../shared/testdata/reference/*.json (outputs of the papers' published code; format in
-/// the README there). The folder is found beside the repository root, or via TOPKLOSS_TESTDATA.
+/// Reads the papers' reference vectors, tests/data/reference/*.json (outputs of the published
+/// code; provenance and format in the README there). The test project copies them beside the
+/// test assembly, so a clone of the repository is all the tests need.
 /// </summary>
 public static class ReferenceData
 {
-    public static string Folder { get; } = Locate();
-
-    private static string Locate()
+    /// <summary>The reference files this project holds, with their case counts (tests/data/reference/README.md).</summary>
+    public static readonly IReadOnlyDictionary<string, int> Files = new Dictionary<string, int>
     {
-        var env = Environment.GetEnvironmentVariable("TOPKLOSS_TESTDATA");
-        if (!string.IsNullOrEmpty(env)) return env;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        ["smooth_svm.json"] = 54, ["esp.json"] = 5, ["noised.json"] = 5, ["baselines.json"] = 5,
+    };
+
+    /// <summary>The copy beside the test assembly (what every test reads).</summary>
+    public static string Folder { get; } = Path.Combine(AppContext.BaseDirectory, "reference");
+
+    /// <summary>tests/data/reference of the repository this assembly was built from, or null when it cannot be found.</summary>
+    public static string? RepositoryFolder => RepositoryRoot() is { } root ? Path.Combine(root, "tests", "data", "reference") : null;
+
+    /// <summary>../shared/testdata/reference beside the repository, the source the vectors were copied from; null when absent.</summary>
+    public static string? SharedFolder
+    {
+        get
         {
-            var candidate = Path.Combine(dir.FullName, "shared", "testdata", "reference");
-            if (Directory.Exists(candidate)) return candidate;
+            if (RepositoryRoot() is not { } root) return null;
+            string shared = Path.GetFullPath(Path.Combine(root, "..", "shared", "testdata", "reference"));
+            return Directory.Exists(shared) ? shared : null;
         }
-        throw new DirectoryNotFoundException("shared/testdata/reference not found beside the repository (set TOPKLOSS_TESTDATA).");
+    }
+
+    /// <summary>The first folder above the test assembly that holds TopKLoss.sln.</summary>
+    private static string? RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "TopKLoss.sln"))) return dir.FullName;
+        return null;
     }
 
     private static readonly Dictionary<string, JsonElement[]> Cache = new();
@@ -31,7 +49,10 @@ public static class ReferenceData
         {
             if (!Cache.TryGetValue(file, out var cases))
             {
-                using var stream = File.OpenRead(Path.Combine(Folder, file));
+                string path = Path.Combine(Folder, file);
+                if (!File.Exists(path))
+                    throw new FileNotFoundException($"reference file {file} is not beside the test assembly ({Folder}); tests/data/reference/*.json are copied there by the build.", path);
+                using var stream = File.OpenRead(path);
                 using var doc = JsonDocument.Parse(stream);
                 cases = doc.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.Clone()).ToArray();
                 Cache[file] = cases;

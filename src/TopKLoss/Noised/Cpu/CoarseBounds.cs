@@ -29,9 +29,6 @@ internal static class CoarseBounds
     /// <summary>FirstReaching[i] = min{h : UpperD[h] ≥ z_i}, or <see cref="Buckets"/> when no bucket reaches z_i.</summary>
     public static readonly int[] FirstReaching = new int[GridSize];
 
-    /// <summary>The largest normal any draw can be (bucket 2¹⁶ − 1, upper bound).</summary>
-    public static double MaxNormal => UpperD[Buckets - 1];
-
     static CoarseBounds()
     {
         double running = double.NegativeInfinity;

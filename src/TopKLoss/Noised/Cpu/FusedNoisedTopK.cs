@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace TopKLoss.Kernels;
 
 /// <summary>
-/// Entry points of the fused noised top-k kernel: the perturbed k-th largest with its one-hot
-/// gradient, and the very normals it draws (materialized only for tests and oracles).
+/// Entry point of the fused noised top-k kernel: the perturbed k-th largest with its one-hot
+/// gradient (the normals it draws are laid out in <see cref="NoiseStream"/>).
 /// </summary>
 internal static class FusedNoisedTopK
 {
@@ -47,40 +47,5 @@ internal static class FusedNoisedTopK
         }
         using var scope = NewDisposeScope();
         return scope.MoveToOuter(NoisedTopKKernel.Apply(x, k, epsilon, nSamples, seed, stream, hinge));
-    }
-
-    /// <summary>
-    /// The normals <see cref="Apply"/> uses for the same (seed, stream) and dtype:
-    /// out[b, j, s] = z(seed, stream, row b, column j, sample s), layout in <see cref="NoiseStream"/>.
-    /// </summary>
-    /// <returns>[batch, n, nSamples] CPU tensor of dtype float32 or float64.</returns>
-    internal static Tensor Noise(long batch, long n, int nSamples, ulong seed, ulong stream, ScalarType dtype)
-    {
-        if (dtype != ScalarType.Float32 && dtype != ScalarType.Float64)
-            throw new ArgumentException($"dtype must be Float32 or Float64, got {dtype}", nameof(dtype));
-        if (batch < 0 || n < 0 || n > int.MaxValue - 64 || nSamples < 1)
-            throw new ArgumentOutOfRangeException(nameof(n), "batch ≥ 0, 0 ≤ n < 2^31 − 64 and nSamples ≥ 1");
-        var result = empty(batch, n, nSamples, dtype: dtype);
-        if (dtype == ScalarType.Float32) FillNoise<float>(result, batch, (int)n, nSamples, new NoiseStream(seed, stream));
-        else FillNoise<double>(result, batch, (int)n, nSamples, new NoiseStream(seed, stream));
-        return result;
-    }
-
-    private static unsafe void FillNoise<T>(Tensor result, long batch, int n, int nSamples, NoiseStream noise)
-        where T : unmanaged, System.Numerics.INumberBase<T>
-    {
-        int padded = (n + NoiseStream.GroupColumns - 1) / NoiseStream.GroupColumns * NoiseStream.GroupColumns;
-        nint basePtr = CpuRows.Pointer(result);
-        CpuRows.For(batch, (long)n * nSamples, 0, (first, end, _) =>
-        {
-            var normals = new T[padded];
-            for (long r = first; r < end; r++)
-                for (int s = 0; s < nSamples; s++)
-                {
-                    noise.FillSample<T>(r, s, n, normals);
-                    T* row = (T*)basePtr + r * n * nSamples;
-                    for (int j = 0; j < n; j++) row[(long)j * nSamples + s] = normals[j];
-                }
-        });
     }
 }

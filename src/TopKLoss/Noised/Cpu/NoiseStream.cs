@@ -98,7 +98,7 @@ internal readonly struct NoiseStream
     /// <summary>
     /// The normals of columns 0 .. n − 1 of (row, sample) → output[column], output holding n
     /// rounded up to <see cref="GroupColumns"/> (whole groups are written). For the slow paths
-    /// (every draw of a sample) and the tests.
+    /// (every draw of a sample).
     /// </summary>
     public void FillSample<T>(long row, int sample, int n, Span<T> output) where T : unmanaged, System.Numerics.INumberBase<T>
     {
@@ -120,14 +120,6 @@ internal readonly struct NoiseStream
             }
             for (int j = 0; j < GroupColumns; j++) output[first + j] = T.CreateTruncating(NormalQuantile.FromBits(buckets[j], fine[j]));
         }
-    }
-
-    /// <summary>One normal, by its coordinates (slow: for tests and documentation of the layout).</summary>
-    public double At(long row, int column, int sample)
-    {
-        int r = column % GroupColumns;
-        var w = Coarse(row, sample, Vector512.Create((uint)(column / GroupColumns * GroupSize + r % 32 / 2)));
-        return NormalQuantile.FromBits(Bucket(w[r / 32].ToScalar(), r % 2), FineWord(row, sample, column));
     }
 }
 

@@ -23,8 +23,8 @@ namespace TopKLoss.Kernels;
 /// below L, and the k-th by value (exact or interval) is the exact answer.</item>
 /// </list>
 /// Rounding is monotone, so z ≤ Upper[h] gives fl(x + fl(ε·z)) ≤ fl(x + fl(ε·Upper[h])): the result
-/// is bit-for-bit what drawing every normal gives. Larger k, rows with ±∞, or ε·z near overflow:
-/// every normal is drawn and sorted.
+/// is bit-for-bit what drawing every normal gives (the argument: docs/derivations.md §7). Larger k,
+/// rows with ±∞, or ε·z near overflow: every normal is drawn and sorted.
 /// </summary>
 internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

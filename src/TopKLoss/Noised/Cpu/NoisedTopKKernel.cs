@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace TopKLoss.Kernels;
 
 /// <summary>
-/// Fused CPU perturbed k-th largest (Garcin et al. 2022, methods.md §2) as a TorchSharp autograd
+/// Fused CPU perturbed k-th largest (Garcin et al. 2022, docs/derivations.md §5–7) as a TorchSharp autograd
 /// function: out[b] = (1/B)·Σ_s top_k(x[b,:] + ε·z(b,:,s)), the normals drawn inside the pass by
 /// <see cref="NoiseStream"/>; backward adds grad_out[b]/B at the recorded index of each sample's
 /// k-th largest. Only the [batch, B] indices are kept between the passes, never a [batch, n, B]

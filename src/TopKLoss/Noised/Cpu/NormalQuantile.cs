@@ -23,16 +23,6 @@ internal static class NormalQuantile
         return q < 0 ? -z : z;
     }
 
-    /// <summary>Φ⁻¹(p) for 0 &lt; p &lt; 1 (1 − p rounded for p > ½; <see cref="FromBits"/> avoids that).</summary>
-    public static double Of(double p)
-    {
-        if (!(p > 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "p must be in (0, 1)");
-        double q = p - 0.5;
-        if (Math.Abs(q) <= 0.425) return Central(q);
-        double z = Tail(q < 0 ? p : 1 - p);
-        return q < 0 ? -z : z;
-    }
-
     /// <summary>|p − ½| ≤ 0.425: q·A(r)/B(r), r = 0.180625 − q².</summary>
     private static double Central(double q)
     {

@@ -12,28 +12,19 @@ namespace TopKLoss.Kernels;
 /// ∂F/∂e_i = Σ_t a_t·σ_{t−1}(e_0..e_{i−1}) and a_t ← a_t + e_i·a_{t+1} going left: no
 /// subtraction of polynomials, hence no cancellation (unlike dividing σ by (1 + e_i z)). The
 /// states σ(e_0..e_{i−1}) are checkpointed every <see cref="Block"/> elements and recomputed per
-/// block, so extra memory is O(nK/Block + K·Block) per pack instead of O(nK).
+/// block, so extra memory is O(nK/Block + K·Block) per pack instead of O(nK). The derivation:
+/// docs/derivations.md §3–4.
 /// </para>
 /// </summary>
 internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
 {
     public const int Block = 32;
 
-    /// <summary>Vectors of checkpoint storage <see cref="Forward"/> needs for n elements and degree K.</summary>
+    /// <summary>Vectors of checkpoint storage <see cref="Continue"/> needs for n elements and degree K.</summary>
     public static int CheckpointLength(int n, int K) => (n + Block - 1) / Block * K;
 
     /// <summary>Vectors of block scratch <see cref="Reverse"/> needs.</summary>
     public static int BlockLength(int K) => Block * K;
-
-    /// <summary>
-    /// sigma[t] = σ_t(e), t = 0..K. When <paramref name="checkpoints"/> is not empty it receives
-    /// σ_0..σ_{K−1} of the prefix before every Block-th element (for <see cref="Reverse"/>).
-    /// </summary>
-    public static void Forward(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
-    {
-        Start(sigma);
-        Continue(e, sigma, checkpoints);
-    }
 
     /// <summary>σ of no elements: σ_0 = 1, σ_t = 0.</summary>
     public static void Start(Span<V> sigma)
@@ -43,8 +34,9 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     }
 
     /// <summary>
-    /// <see cref="Forward"/> continued: sigma holds σ of the elements before e and receives σ of
-    /// them and e; checkpoints are those of e's elements. Splitting a sequence at multiples of
+    /// The forward recursion: sigma holds σ_0..σ_K of the elements before e (<see cref="Start"/> for
+    /// none) and receives σ of them and e. When <paramref name="checkpoints"/> is not empty it
+    /// receives σ_0..σ_{K−1} of the prefix before every Block-th element (for <see cref="Reverse"/>). Splitting a sequence at multiples of
     /// <see cref="Block"/> (each part with its slice of the checkpoints, from part start / Block · K)
     /// gives the very values of one call.
     /// </summary>
@@ -54,7 +46,7 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
         else ContinueInMemory(e, sigma, checkpoints);
     }
 
-    /// <summary><see cref="Forward"/> with σ in memory, for any K (the only path for K &gt; 24).</summary>
+    /// <summary><see cref="Start"/> and <see cref="Continue"/> with σ in memory, for any K (the only path for K &gt; 24).</summary>
     internal static void ForwardInMemory(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         Start(sigma);
@@ -87,7 +79,7 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     /// <summary>
     /// Overwrites e[i] with ∂F/∂x_i = e_i·∂F/∂e_i for F = Σ_t w_t log σ_t, given
     /// <paramref name="adjoint"/>[t] = w_t/σ_t (t = 1..K; entry 0 is scratch) and the checkpoints of
-    /// <see cref="Forward"/>. <paramref name="adjoint"/> is consumed.
+    /// <see cref="Continue"/>. <paramref name="adjoint"/> is consumed.
     /// </summary>
     public static void Reverse(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
     {

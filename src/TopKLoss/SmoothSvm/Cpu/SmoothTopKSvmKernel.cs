@@ -5,7 +5,7 @@ namespace TopKLoss.Kernels;
 
 /// <summary>
 /// Fused CPU forward/backward of the per-sample smooth top-k SVM with the published hard/smooth
-/// switch (methods.md §1), as a TorchSharp autograd function. Per row, in float64:
+/// switch (docs/derivations.md §1–4), as a TorchSharp autograd function. Per row, in float64:
 /// top-(k+1) selection for the switch; then either the hard loss, or e_j = exp(s_j/(kτ) − M),
 /// σ_{k−1}, σ_k by the O(nk) recursion (log space where rescaled linear space could underflow)
 /// and L = τ·softplus(u), u = α/τ + log σ_k − log σ_{k−1} − s_y/(kτ). Backward (closed form):

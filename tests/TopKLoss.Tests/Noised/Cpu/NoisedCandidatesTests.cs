@@ -104,7 +104,7 @@ public class NoisedCandidatesTests
         {
             var x = (makeScores is not null ? makeScores(rows, n, generator)
                 : ties ? randint(-3, 4, new long[] { rows, n }, generator: generator).to_type(ScalarType.Float64) : randn(rows, n, dtype: ScalarType.Float64, generator: generator)).to_type(dtype).contiguous();
-            var z = FusedNoisedTopK.Noise(rows, n, samples, 7, 3, dtype).to_type(ScalarType.Float64).data<double>().ToArray();
+            var z = KernelNoise.Of(rows, n, samples, 7, 3, dtype).to_type(ScalarType.Float64).data<double>().ToArray();
             var scores = x.to_type(ScalarType.Float64).data<double>().ToArray();
             T eps = T.CreateTruncating(epsilon);
             for (int row = 0; row < rows; row++)

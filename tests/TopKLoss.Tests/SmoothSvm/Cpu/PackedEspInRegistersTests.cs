@@ -52,7 +52,8 @@ public class PackedEspInRegistersTests
         var e = Pack(n, random, zeros: false);
         var (sigma, saved) = Buffers(K, n);
         var (sigmaParts, savedParts) = Buffers(K, n);
-        E.Forward(e, sigma, saved);
+        E.Start(sigma);
+        E.Continue(e, sigma, saved);
         E.Start(sigmaParts);
         for (int start = 0; start < n; start += part)
             E.Continue(e.AsSpan(start, Math.Min(part, n - start)), sigmaParts, savedParts.AsSpan(start / E.Block * K));
