@@ -114,7 +114,10 @@ run_app() { # what, then the command
   passed=$((passed + $(grep -c '^PASS:' "$log"))); failed=$((failed + $(grep -c '^FAIL:' "$log")))
   check "$what (exit code $rc)" test "$rc" -eq 0
 }
+files_before=$(find "$work/out" | sort | sha256sum)
 run_app "the consumer app runs: torch first, then both losses train" dotnet "$work/out/Consumer.dll"
+check "the run wrote nothing into the app's folder (no copy of libtorch by TorchSharp's fallback)" \
+  test "$(find "$work/out" | sort | sha256sum)" = "$files_before"
 check "the run needed no run-time fix (the build step's copy loaded as it is)" grep -q 'native status: not needed (loaded ' "$log"
 
 echo "($((SECONDS - start)) s) publishing the consumer app"
