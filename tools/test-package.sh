@@ -93,7 +93,7 @@ original_sum=$(sha256sum "$original" | cut -d' ' -f1)
 # How many bytes a copy differs from the NuGet cache's library: 1 when patched (one flags byte), 0 when not.
 differing() { cmp -l "$original" "$1" 2>/dev/null | wc -l; }
 
-# Hard links instead of copies of the 475 MB libtorch: the builds take seconds, and the cache check
+# Hard links instead of copies of the 475 MB libtorch: the builds copy nothing, and the cache check
 # below then also shows that the build step replaces the app's copy instead of writing through a link.
 links="-p:CreateHardLinksForCopyLocalIfPossible=true -p:CreateHardLinksForPublishFilesIfPossible=true"
 echo "($((SECONDS - start)) s) building the consumer app"
