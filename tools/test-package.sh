@@ -150,6 +150,9 @@ if [ -n "$stdcxx" ] && ! grep -qa 'GLIBCXX_3\.4\.32' "$stdcxx"; then
   if dotnet build "$app" -c Release -o "$work/off" $links -p:TopKLossPatchLibTorchSharp=false >"$log" 2>&1; then
     check "TopKLossPatchLibTorchSharp=false leaves the app's copy as shipped" \
       test "$(differing "$work/off/runtimes/linux-x64/native/libLibTorchSharp.so")" -eq 0
+    # The control: without the step, torch first fails here (so the torch-first run above proves the step works).
+    (dotnet "$work/off/Consumer.dll"; exit $?) >"$log" 2>&1; rc=$?
+    check "without the build step, torch first fails on this system (exit code $rc)" test "$rc" -ne 0
     run_app "without the build step, the run-time fix applies when TopKLoss comes first" \
       env TOPKLOSS_NATIVE_CACHE="$work/native-cache" dotnet "$work/off/Consumer.dll" --topkloss-first
     check "... through a patched copy in TOPKLOSS_NATIVE_CACHE" grep -q "native status before torch: patched $work/native-cache/" "$log"
