@@ -17,7 +17,7 @@ public static class Program
     {
         try
         {
-            TopKLoss.Native.NativeBackend.EnsureLoaded();
+            LoadNativeBackend();
             var env = environment ?? CliEnvironment.Default(stdout);
             var root = new RootCommand("topk: train, evaluate and compare top-k classification losses (smooth top-k SVM, noised top-k, baselines) with TorchSharp.");
             root.Subcommands.Add(DemoCommand.Create(env, stdout));
@@ -34,6 +34,12 @@ public static class Program
             }
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
+        catch (TypeInitializationException e) when (e.InnerException is DllNotFoundException native)
+        {
+            // TopKLoss's module initializer could not make TorchSharp load; its message says why.
+            stderr.WriteLine($"topk: {OneLine(native.Message)}");
+            return 1;
+        }
         catch (Exception e) when (IsUserError(e))
         {
             stderr.WriteLine($"topk: {OneLine(e.Message)}");
@@ -46,6 +52,11 @@ public static class Program
             return 1;
         }
     }
+
+    // A method of its own: the JIT runs TopKLoss's module initializer (the native fix) when it compiles
+    // a caller of NativeBackend, and a failure there must land in Run's try, not before it.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void LoadNativeBackend() => TopKLoss.Native.NativeBackend.EnsureLoaded();
 
     private static bool IsUserError(Exception e) =>
         e is UsageException or IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException;
