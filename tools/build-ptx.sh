@@ -5,7 +5,8 @@
 # The library's build runs it (src/TopKLoss/TopKLoss.csproj) and embeds the PTX. Without clang-16
 # it says so and writes nothing (exit 0): that build has no CUDA kernels and uses the tensor ops.
 # A kernel that does not compile, or PTX that calls an external function (there is no libdevice
-# here: every function must be in the sources), fails the build.
+# here: every function must be in the sources), fails the build; so does a missing clang-16 when
+# TOPKLOSS_REQUIRE_PTX is set (.ci/run sets it).
 # -ffp-contract=off: no fused multiply-adds that the C# code and the g++ emulation do not do.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -13,6 +14,7 @@ src="$root/src/TopKLoss/Cuda/Kernels"
 out="${1:?usage: build-ptx.sh OUTDIR}"
 clang="${CLANG:-clang-16}"
 if ! command -v "$clang" >/dev/null; then
+  if [[ -n "${TOPKLOSS_REQUIRE_PTX:-}" ]]; then echo "build-ptx: error: $clang not found and TOPKLOSS_REQUIRE_PTX is set" >&2; exit 1; fi
   echo "build-ptx: $clang not found (apt-get install clang-16): building without CUDA kernels"
   exit 0
 fi

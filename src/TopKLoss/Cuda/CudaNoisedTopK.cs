@@ -19,21 +19,24 @@ internal sealed class CudaNoisedTopK : autograd.SingleTensorFunction<CudaNoisedT
 
     public override string Name => nameof(CudaNoisedTopK);
 
-    /// <summary>[batch] in x's dtype, or null when k exceeds the kernels' capacity.</summary>
-    public static Tensor? TryApply(IKernelLauncher launcher, Tensor x, int k, double epsilon, int samples, ulong seed, ulong stream, Hinge? hinge = null)
+    /// <summary>
+    /// [batch] in x's dtype, or null when k exceeds the kernels' capacity. <paramref name="key"/>:
+    /// int64 (seed, stream) on x's device, read by the kernel (drawing it needs no host round trip).
+    /// </summary>
+    public static Tensor? TryApply(IKernelLauncher launcher, Tensor x, int k, double epsilon, int samples, Tensor key, Hinge? hinge = null)
     {
         if (KernelNames.Capacity(KernelNames.NoisedCapacities, k) is not int capacity) return null;
-        return apply(x, k, epsilon, samples, seed, stream, hinge!, launcher, capacity);
+        return apply(x, k, epsilon, samples, key, hinge!, launcher, capacity);
     }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var x = ((Tensor)vars[0]).contiguous();
-        int k = (int)vars[1], samples = (int)vars[3], capacity = (int)vars[8];
+        int k = (int)vars[1], samples = (int)vars[3], capacity = (int)vars[7];
         double epsilon = (double)vars[2];
-        var (seed, stream) = ((ulong)vars[4], (ulong)vars[5]);
-        var hinge = (Hinge?)vars[6];
-        var launcher = (IKernelLauncher)vars[7];
+        var key = ((Tensor)vars[4]).to_type(ScalarType.Int64).contiguous();
+        var hinge = (Hinge?)vars[5];
+        var launcher = (IKernelLauncher)vars[6];
         long batch = x.shape[0];
         int n = (int)x.shape[1], threads = KernelNames.Threads(k);
         var device = x.device;
@@ -43,7 +46,7 @@ internal sealed class CudaNoisedTopK : autograd.SingleTensorFunction<CudaNoisedT
         var active = empty(batch, dtype: ScalarType.Int32, device: device);
         var labels = hinge?.Labels.to_type(ScalarType.Int64).contiguous();
         var margins = hinge?.Margins.to_type(ScalarType.Float64).contiguous();
-        using (var args = new KernelArgs().Data(x).Int((int)batch).Int(n).Int(k).Double(epsilon).Int(samples).UInt64(seed).UInt64(stream)
+        using (var args = new KernelArgs().Data(x).Int((int)batch).Int(n).Int(k).Double(epsilon).Int(samples).Data(key)
             .Data(labels).Data(margins).Double(hinge?.Scale ?? 1.0).Data(values).Data(indices).Data(nanRows).Data(active))
             launcher.Launch($"tk_noised_forward_{KernelNames.Type(x.dtype)}_k{capacity}", (uint)KernelNames.Grid(batch), (uint)threads,
                 KernelNames.NoisedSharedBytes(threads, k), args);
@@ -65,6 +68,6 @@ internal sealed class CudaNoisedTopK : autograd.SingleTensorFunction<CudaNoisedT
         using (var args = new KernelArgs().Int((int)s.Batch).Int(s.N).Int(s.Samples).Data(indices).Data(nanRows).Data(labels)
             .Data(active).Double(s.Scale).Data(upstream).Data(grad))
             s.Launcher.Launch($"tk_noised_backward_{KernelNames.Type(s.Dtype)}", (uint)KernelNames.Grid(s.Batch), 32, 0, args);
-        return new List<Tensor> { grad, null!, null!, null!, null!, null!, null!, null!, null! };
+        return new List<Tensor> { grad, null!, null!, null!, null!, null!, null!, null! };
     }
 }

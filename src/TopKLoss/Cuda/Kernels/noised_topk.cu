@@ -110,8 +110,8 @@ extern "C" __global__ void tk_noise_fill(int rows, int n, int samples, unsigned 
 }
 
 template <typename T, int KMAX>
-__device__ void tk_noised_forward(const T* x, int rows, int n, int k, double epsilon, int samples, unsigned long long seed,
-    unsigned long long stream, const long long* labels, const double* margins, double hinge_scale, double* values,
+__device__ void tk_noised_forward(const T* x, int rows, int n, int k, double epsilon, int samples, const long long* key,
+    const long long* labels, const double* margins, double hinge_scale, double* values,
     int* indices, int* nan_rows, int* active)
 {
     TK_SHARED_DYNAMIC(double, smem);
@@ -121,7 +121,7 @@ __device__ void tk_noised_forward(const T* x, int rows, int n, int k, double eps
     int* sc = si + TT * k;
     int* flags = sc + TT;
     unsigned keys[4];
-    tk_noise_keys(seed, stream, keys);
+    tk_noise_keys((unsigned long long)key[0], (unsigned long long)key[1], keys); // (seed, stream), drawn on the device: no sync
     T eps = (T)epsilon;
     double mv[KMAX];
     int mi[KMAX];
@@ -216,11 +216,11 @@ __device__ void tk_noised_backward(int rows, int n, int samples, const int* indi
 
 #define TK_NOISED_KERNELS(T, TN, KMAX)                                                                                     \
     extern "C" __global__ void tk_noised_forward_##TN##_k##KMAX(const T* x, int rows, int n, int k, double epsilon,         \
-        int samples, unsigned long long seed, unsigned long long stream, const long long* labels, const double* margins,   \
-        double hinge_scale, double* values, int* indices, int* nan_rows, int* active)                                      \
+        int samples, const long long* key, const long long* labels, const double* margins, double hinge_scale,             \
+        double* values, int* indices, int* nan_rows, int* active)                                                          \
     {                                                                                                                      \
-        tk_noised_forward<T, KMAX>(x, rows, n, k, epsilon, samples, seed, stream, labels, margins, hinge_scale, values,    \
-            indices, nan_rows, active);                                                                                    \
+        tk_noised_forward<T, KMAX>(x, rows, n, k, epsilon, samples, key, labels, margins, hinge_scale, values, indices,    \
+            nan_rows, active);                                                                                             \
     }
 
 TK_NOISED_KERNELS(float, f32, 8)
