@@ -42,7 +42,7 @@ internal static class CudaPath
         if (margins is { requires_grad: true }) return null;
         if (CudaKernels.For(x) is not { } launcher || KernelNames.Capacity(KernelNames.NoisedCapacities, k) is null) return null;
         var key = Key(x, generator);
-        var y = labels.to_type(ScalarType.Int64);
+        var y = labels.to_type(ScalarType.Int64).to(x.device);
         var rowMargins = margins is null
             ? ones(x.shape[0], dtype: ScalarType.Float64, device: x.device)
             : margins.detach().to_type(x.dtype).to_type(ScalarType.Float64).to(x.device).gather(0, y);

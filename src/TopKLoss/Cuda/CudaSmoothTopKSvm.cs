@@ -25,7 +25,7 @@ internal sealed class CudaSmoothTopKSvm : autograd.SingleTensorFunction<CudaSmoo
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var scores = ((Tensor)vars[0]).contiguous();
-        var labels = ((Tensor)vars[1]).to_type(ScalarType.Int64).contiguous();
+        var labels = ((Tensor)vars[1]).to_type(ScalarType.Int64).to(scores.device).contiguous(); // the kernel reads them where it runs
         int k = (int)vars[2];
         double tau = (double)vars[3], alpha = (double)vars[4];
         var launcher = (IKernelLauncher)vars[5];
