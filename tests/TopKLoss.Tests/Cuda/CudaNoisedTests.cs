@@ -34,6 +34,14 @@ public class CudaNoisedTests
     }
 
     [FactWhenEmulated]
+    public void PerturbedTopK_OtherBlockSizes()
+    {
+        // The block merge must not depend on the block: 1 thread, 3 (not a power of two), 32.
+        foreach (int threads in new[] { 1, 3, 32 })
+            ComparePerturbed(Scores(2, 200, 8, ScalarType.Float64), 5, 1.0, 3, threads);
+    }
+
+    [FactWhenEmulated]
     public void PerturbedTopK_EdgeRows_AsTheCpuKernel()
     {
         var rows = new double[][]

@@ -102,6 +102,21 @@ public class CudaSmoothSvmTests
     }
 
     [FactWhenEmulated]
+    public void Views_WithAStorageOffset_OrTransposed_ReadTheRightElements()
+    {
+        // A row slice (contiguous, storage offset 2·n) and a transposed view (made contiguous first).
+        var big = Scores(6, 40, 17);
+        CompareSvm(big[2..5], Labels(3, 40, 17), 5, 1.0, 1.0, 1e-12);
+        CompareLogEsp(Scores(30, 4, 18).t(), 3, 1e-12);
+    }
+
+    [FactWhenEmulated]
+    public void LogEsp_Float32_MatchesCpuKernel()
+    {
+        CompareLogEsp(Scores(3, 200, 19, ScalarType.Float32), 6, 1e-6);
+    }
+
+    [FactWhenEmulated]
     public void CapacityExceeded_KeepsTheCpuPath()
     {
         // k = 40 is beyond the kernels' largest capacity (32): the CUDA branch declines, the result is the CPU kernel's.
