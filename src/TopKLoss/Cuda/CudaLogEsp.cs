@@ -45,7 +45,7 @@ internal sealed class CudaLogEsp : autograd.SingleTensorFunction<CudaLogEsp>
         var launcher = (IKernelLauncher)ctx.get_data("launcher");
         long batch = x.shape[0];
         int m = (int)x.shape[1], threads = KernelNames.Threads(K + 1), grid = KernelNames.Grid(batch);
-        int checkpoints = KernelNames.Checkpoints(m, threads);
+        int checkpoints = KernelNames.Checkpoints(m, threads, capacity);
         using var upstream = gradOutput.to_type(ScalarType.Float64).contiguous();
         using var scratch = empty((long)grid * threads * checkpoints * K, dtype: ScalarType.Float64, device: x.device);
         var grad = empty_like(x);

@@ -54,7 +54,7 @@ internal sealed class CudaSmoothTopKSvm : autograd.SingleTensorFunction<CudaSmoo
         var s = (Saved)ctx.get_data("saved");
         long batch = scores.shape[0];
         int n = (int)scores.shape[1], k = s.K, threads = KernelNames.Threads(k + 1), grid = KernelNames.Grid(batch);
-        int checkpoints = KernelNames.Checkpoints(n, threads);
+        int checkpoints = KernelNames.Checkpoints(n, threads, s.Capacity);
         using var upstream = gradOutput.to_type(ScalarType.Float64).contiguous();
         using var scratch = empty((long)grid * threads * checkpoints * k, dtype: ScalarType.Float64, device: scores.device);
         var grad = empty_like(scores);

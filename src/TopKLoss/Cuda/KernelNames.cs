@@ -53,6 +53,6 @@ internal static class KernelNames
     /// <summary>Shared memory of the noised kernels: T·k doubles + T·k ints + 2·T ints (noised_topk.cu).</summary>
     public static uint NoisedSharedBytes(int threads, int k) => (uint)(threads * k * (sizeof(double) + sizeof(int)) + 2 * threads * sizeof(int));
 
-    /// <summary>Checkpoints per thread in the backward: ⌈⌈n/T⌉/16⌉ (TK_CP in smooth_svm.cu).</summary>
-    public static int Checkpoints(int n, int threads) => Math.Max(1, ((n + threads - 1) / threads + 15) / 16);
+    /// <summary>Checkpoints per thread in the backward: one every <paramref name="capacity"/> (KMAX) elements, ⌈⌈n/T⌉/KMAX⌉ (smooth_svm.cu).</summary>
+    public static int Checkpoints(int n, int threads, int capacity) => Math.Max(1, ((n + threads - 1) / threads + capacity - 1) / capacity);
 }

@@ -7,12 +7,11 @@
 //    block forms each thread's product of the others' polynomials (prefix · suffix scans: no
 //    division, no subtraction) and their total σ;
 //  - the backward is reverse-mode through each thread's own recursion started from the others'
-//    product (as PackedEsp.Reverse), the states checkpointed every TK_CP elements in global scratch.
+//    product (as PackedEsp.Reverse), the states checkpointed every KMAX elements in global scratch
+//    (⌈⌈n/T⌉/KMAX⌉·k ≤ ⌈n/T⌉ + k doubles per thread: O(batch·n) whatever k).
 // Shared memory: (2·T·(K+1) + 8) doubles + T ints (tk_esp_shared_bytes).
 #pragma once
 #include "tk_block.cuh"
-
-#define TK_CP 16
 
 // Row kinds, as SmoothTopKSvmKernel.RowKind.
 #define TK_SMOOTH 0
@@ -101,7 +100,7 @@ __device__ void tk_row_products(const T* xr, int n, int skip, double scale, doub
 
 // grad[j] = Σ_d w_d·∂ log σ_d/∂x_j for this thread's elements (grad[skip] = g_skip), by reverse
 // mode through the thread's recursion started from excl. Positive and negative weights keep
-// separate adjoints (log space has no signs); ck: this thread's checkpoints.
+// separate adjoints (log space has no signs); ck: this thread's checkpoints, one every KMAX elements.
 template <class A, typename T, int KMAX>
 __device__ void tk_row_reverse(const T* xr, int n, int skip, double scale, double shift, int K, const double* excl,
     const double* sigma, const double* w, double* ck, T* gr, double g_skip)
@@ -121,15 +120,15 @@ __device__ void tk_row_reverse(const T* xr, int n, int skip, double scale, doubl
     for (int d = 0; d < K; d++) st[d] = excl[d];
     for (int i = 0; i < L; i++)
     {
-        if (i % TK_CP == 0) for (int d = 0; d < K; d++) ck[(i / TK_CP) * K + d] = st[d];
+        if (i % KMAX == 0) for (int d = 0; d < K; d++) ck[(i / KMAX) * K + d] = st[d];
         double e = tk_element_at(xr, (int)t + i * (int)TT, skip, scale, shift, linear);
         for (int d = K - 1; d >= 1; d--) st[d] = A::add(st[d], A::mul(e, st[d - 1]));
     }
-    double blk[TK_CP][KMAX];
-    for (int start = L == 0 ? -1 : (L - 1) / TK_CP * TK_CP; start >= 0; start -= TK_CP)
+    double blk[KMAX][KMAX];
+    for (int start = L == 0 ? -1 : (L - 1) / KMAX * KMAX; start >= 0; start -= KMAX)
     {
-        int len = L - start < TK_CP ? L - start : TK_CP;
-        for (int d = 0; d < K; d++) blk[0][d] = ck[(start / TK_CP) * K + d];
+        int len = L - start < KMAX ? L - start : KMAX;
+        for (int d = 0; d < K; d++) blk[0][d] = ck[(start / KMAX) * K + d];
         for (int jj = 1; jj < len; jj++)
         {
             double e = tk_element_at(xr, (int)t + (start + jj - 1) * (int)TT, skip, scale, shift, linear);
