@@ -13,7 +13,11 @@ namespace TopKLoss.DeviceCheck;
 /// </summary>
 internal static class Checks
 {
-    public static List<(string Name, bool Pass, string Detail)> Run(string? referenceDir)
+    /// <summary>
+    /// The checks on <paramref name="device"/> (CUDA on the GPU machine; the tests run them on CPU tensors
+    /// through the kernels' emulation, <paramref name="quick"/> leaving out the n = 100,000 shapes).
+    /// </summary>
+    public static List<(string Name, bool Pass, string Detail)> Run(Device device, string? referenceDir, bool quick = false)
     {
         var results = new List<(string, bool, string)>();
         void Check(string name, Func<(bool, string)> body)
@@ -22,28 +26,28 @@ internal static class Checks
             catch (Exception e) { results.Add((name, false, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}")); }
         }
 
-        Check("load PTX", () => CudaKernels.ForDevice(0) is { } l ? (true, l.Description) : (false, CudaKernels.LastFallback ?? "no launcher"));
+        Check("load PTX", () => CudaKernels.For(zeros(1, device: device)) is { } l ? (true, l.Description) : (false, CudaKernels.LastFallback ?? "no launcher"));
         foreach (var dtype in new[] { ScalarType.Float64, ScalarType.Float32 })
         {
             double rel = dtype == ScalarType.Float64 ? 1e-12 : 1e-5;
-            foreach (var (n, k) in new[] { (2, 1), (7, 3), (9, 8), (1000, 5), (1000, 20), (100_000, 5) })
-                Check($"svm {dtype} n={n} k={k}", () => CompareSvm(Random(4, n, dtype), k, 1.0, 1.0, rel));
-            Check($"svm {dtype} edge rows", () => CompareSvm(EdgeRows(dtype), 3, 1.0, 1.0, rel));
-            Check($"svm {dtype} log-space rows", () => CompareSvm(EdgeRows(dtype), 5, 0.05, 1.0, dtype == ScalarType.Float64 ? 1e-11 : 1e-5));
-            foreach (var (m, K) in new[] { (1, 1), (3, 5), (300, 12), (10_000, 6) })
-                Check($"log_esp {dtype} m={m} K={K}", () => CompareLogEsp(Random(3, m, dtype), K, rel));
-            Check($"log_esp {dtype} edge rows", () => CompareLogEsp(EdgeRows(dtype), 4, rel));
-            foreach (var (n, k, eps, b) in new[] { (7, 1, 1.0, 3), (1000, 6, 1.0, 10), (100_000, 6, 1.0, 10), (300, 21, 0.5, 4), (1000, 6, 0.0, 3) })
-                Check($"noised {dtype} n={n} k={k} ε={eps} B={b}", () => CompareNoised(Random(4, n, dtype), k, eps, b));
-            Check($"noised {dtype} edge rows", () => CompareNoised(EdgeRows(dtype), 2, 1.0, 3));
-            Check($"noised loss {dtype}", () => CompareNoisedLoss(Random(8, 100, dtype)));
+            foreach (var (n, k) in new[] { (2, 1), (7, 3), (9, 8), (1000, 5), (1000, 20), (100_000, 5) }.Where(c => !quick || c.Item1 < 10_000))
+                Check($"svm {dtype} n={n} k={k}", () => CompareSvm(Random(4, n, dtype), device, k, 1.0, 1.0, rel));
+            Check($"svm {dtype} edge rows", () => CompareSvm(EdgeRows(dtype), device, 3, 1.0, 1.0, rel));
+            Check($"svm {dtype} log-space rows", () => CompareSvm(EdgeRows(dtype), device, 5, 0.05, 1.0, dtype == ScalarType.Float64 ? 1e-11 : 1e-5));
+            foreach (var (m, K) in new[] { (1, 1), (3, 5), (300, 12), (10_000, 6) }.Where(c => !quick || c.Item1 < 10_000))
+                Check($"log_esp {dtype} m={m} K={K}", () => CompareLogEsp(Random(3, m, dtype), device, K, rel));
+            Check($"log_esp {dtype} edge rows", () => CompareLogEsp(EdgeRows(dtype), device, 4, rel));
+            foreach (var (n, k, eps, b) in new[] { (7, 1, 1.0, 3), (1000, 6, 1.0, 10), (100_000, 6, 1.0, 10), (300, 21, 0.5, 4), (1000, 6, 0.0, 3) }.Where(c => !quick || c.Item1 < 10_000))
+                Check($"noised {dtype} n={n} k={k} ε={eps} B={b}", () => CompareNoised(Random(4, n, dtype), device, k, eps, b));
+            Check($"noised {dtype} edge rows", () => CompareNoised(EdgeRows(dtype), device, 2, 1.0, 3));
+            Check($"noised loss {dtype}", () => CompareNoisedLoss(Random(8, 100, dtype), device));
         }
         if (referenceDir is not null)
         {
-            Check("reference smooth_svm.json", () => ReferenceSvm(Path.Combine(referenceDir, "smooth_svm.json")));
-            Check("reference esp.json", () => ReferenceEsp(Path.Combine(referenceDir, "esp.json")));
+            Check("reference smooth_svm.json", () => ReferenceSvm(Path.Combine(referenceDir, "smooth_svm.json"), device));
+            Check("reference esp.json", () => ReferenceEsp(Path.Combine(referenceDir, "esp.json"), device));
         }
-        Check("autograd training loop on CUDA, no explicit syncs", TrainingLoop);
+        Check("autograd training loop, no explicit syncs", () => TrainingLoop(device, quick ? 5 : 30));
         return results;
     }
 
@@ -60,6 +64,15 @@ internal static class Checks
             [3, 3, 3, 3, 3, 3, 3, 3, 3, 3],
         ];
         return tensor(rows.SelectMany(r => r).ToArray(), new long[] { rows.Length, 10 }).to_type(dtype);
+    }
+
+    /// <summary>The CPU kernels' result: outside the tests' emulation routing (a no-op on the GPU machine, where there is none).</summary>
+    private static T OnCpuKernels<T>(Func<T> body)
+    {
+        var routed = CudaKernels.Emulation;
+        CudaKernels.Emulation = null;
+        try { return body(); }
+        finally { CudaKernels.Emulation = routed; }
     }
 
     /// <summary>(value, gradient) of f with upstream weights 0.5..1.5, on the tensor's device, returned on CPU as float64.</summary>
@@ -89,48 +102,49 @@ internal static class Checks
 
     private static (bool, string) Both((bool, string) a, (bool, string) b) => (a.Item1 && b.Item1, $"{a.Item2}; {b.Item2}");
 
-    private static (bool, string) CompareSvm(Tensor x, int k, double tau, double alpha, double rel)
+    private static (bool, string) CompareSvm(Tensor x, Device device, int k, double tau, double alpha, double rel)
     {
         var y = arange(x.shape[0], dtype: ScalarType.Int64) % x.shape[1];
         Func<Tensor, Tensor> f = s => TopK.functional.smooth_topk_svm_loss(s, y.to(s.device), k, tau, alpha, nn.Reduction.None);
-        var cpu = Grad(x, f);
-        var gpu = Grad(x.cuda(), f);
+        var cpu = OnCpuKernels(() => Grad(x, f));
+        var gpu = Grad(x.to(device), f);
         return Both(Within(cpu.Value, gpu.Value, rel, "loss"), Within(cpu.Grad, gpu.Grad, rel, "grad"));
     }
 
-    private static (bool, string) CompareLogEsp(Tensor x, int K, double rel)
+    private static (bool, string) CompareLogEsp(Tensor x, Device device, int K, double rel)
     {
         Func<Tensor, Tensor> f = t => TopK.functional.log_esp(t, K);
-        var cpu = Grad(x, f);
-        var gpu = Grad(x.cuda(), f);
+        var cpu = OnCpuKernels(() => Grad(x, f));
+        var gpu = Grad(x.to(device), f);
         return Both(Within(cpu.Value, gpu.Value, rel, "log σ"), Within(cpu.Grad, gpu.Grad, rel, "grad"));
     }
 
     /// <summary>The same key on both sides (one CPU generator), so the same draws: equal one-hot gradients (the indices).</summary>
-    private static (bool, string) CompareNoised(Tensor x, int k, double eps, int samples)
+    private static (bool, string) CompareNoised(Tensor x, Device device, int k, double eps, int samples)
     {
         var key = randint(0, long.MaxValue, new long[] { 2 }, dtype: ScalarType.Int64, generator: new Generator(5));
         var (seed, stream) = ((ulong)key[0].item<long>(), (ulong)key[1].item<long>());
-        var cpu = Grad(x, t => Kernels.FusedNoisedTopK.Apply(t, k, eps, samples, seed, stream));
-        var launcher = CudaKernels.ForDevice(0) ?? throw new InvalidOperationException("no kernels");
-        var gpu = Grad(x.cuda(), t => CudaNoisedTopK.TryApply(launcher, t, k, eps, samples, key.cuda())!);
+        var cpu = OnCpuKernels(() => Grad(x, t => Kernels.FusedNoisedTopK.Apply(t, k, eps, samples, seed, stream)));
+        var onDevice = x.to(device);
+        var launcher = CudaKernels.For(onDevice) ?? throw new InvalidOperationException("no kernels");
+        var gpu = Grad(onDevice, t => CudaNoisedTopK.TryApply(launcher, t, k, eps, samples, key.to(device))!);
         int same = cpu.Grad.Zip(gpu.Grad).Count(p => p.First.Equals(p.Second));
         var values = Within(cpu.Value, gpu.Value, 1e-15, "value");
         return (same == cpu.Grad.Length && values.Item1, $"{values.Item2}; gradient entries equal {same}/{cpu.Grad.Length}");
     }
 
     /// <summary>Both noised losses end to end on CUDA: finite, and their gradients sum as a one-hot mean minus the label's share.</summary>
-    private static (bool, string) CompareNoisedLoss(Tensor x)
+    private static (bool, string) CompareNoisedLoss(Tensor x, Device device)
     {
-        var y = arange(x.shape[0], dtype: ScalarType.Int64).cuda();
-        var margins = linspace(0.05, 0.3, x.shape[1], dtype: ScalarType.Float64).cuda();
-        var a = Grad(x.cuda(), s => TopK.functional.noised_topk_loss(s, y, 5, 1.0, 10, null, nn.Reduction.None));
-        var b = Grad(x.cuda(), s => TopK.functional.imbalanced_noised_topk_loss(s, y, 5, 0.01, margins, 50.0, 10, null, nn.Reduction.None));
+        var y = arange(x.shape[0], dtype: ScalarType.Int64).to(device);
+        var margins = linspace(0.05, 0.3, x.shape[1], dtype: ScalarType.Float64).to(device);
+        var a = Grad(x.to(device), s => TopK.functional.noised_topk_loss(s, y, 5, 1.0, 10, null, nn.Reduction.None));
+        var b = Grad(x.to(device), s => TopK.functional.imbalanced_noised_topk_loss(s, y, 5, 0.01, margins, 50.0, 10, null, nn.Reduction.None));
         bool finite = a.Value.Concat(b.Value).Concat(a.Grad).Concat(b.Grad).All(double.IsFinite);
         return (finite && Math.Abs(a.Grad.Sum()) < 1e-5, $"finite {finite}, Σ grad {a.Grad.Sum():E2}");
     }
 
-    private static (bool, string) ReferenceSvm(string path)
+    private static (bool, string) ReferenceSvm(string path, Device device)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         double worstLoss = 0, worstGrad = 0;
@@ -138,8 +152,8 @@ internal static class Checks
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
             if (c.GetProperty("kind").GetString() != "smooth_topk" || c.GetProperty("dtype").GetString() != "float64") continue;
-            var x = Matrix(c.GetProperty("x")).cuda();
-            var y = tensor(c.GetProperty("y").EnumerateArray().Select(v => v.GetInt64()).ToArray()).cuda();
+            var x = Matrix(c.GetProperty("x")).to(device);
+            var y = tensor(c.GetProperty("y").EnumerateArray().Select(v => v.GetInt64()).ToArray()).to(device);
             int k = c.GetProperty("k").GetInt32();
             double tau = c.GetProperty("tau").GetDouble(), alpha = c.GetProperty("alpha").GetDouble();
             var (loss, grad) = GradMean(x, s => TopK.functional.smooth_topk_svm_loss(s, y, k, tau, alpha));
@@ -153,14 +167,14 @@ internal static class Checks
         return (count > 0 && worstLoss <= 1e-9 && worstGrad <= 1e-9, $"{count} float64 cases: loss rel {worstLoss:E2}, grad {worstGrad:E2}·max");
     }
 
-    private static (bool, string) ReferenceEsp(string path)
+    private static (bool, string) ReferenceEsp(string path, Device device)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         double worst = 0;
         int count = 0;
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
-            var x = Matrix(c.GetProperty("x")).cuda();
+            var x = Matrix(c.GetProperty("x")).to(device);
             int k = c.GetProperty("k").GetInt32();
             var logs = Host(TopK.functional.log_esp(x, k));
             var km1 = Flat(c.GetProperty("log_sigma_km1"));
@@ -193,17 +207,16 @@ internal static class Checks
         ? e.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())).ToArray()
         : e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
-    /// <summary>A linear model trained 30 steps by SGD on the smooth SVM and the noised loss, the losses read only at the end.</summary>
-    private static (bool, string) TrainingLoop()
+    /// <summary>A linear model trained by SGD on the smooth SVM and the noised loss, the losses read only at the end.</summary>
+    private static (bool, string) TrainingLoop(Device device, int steps)
     {
-        var device = CUDA;
         var gen = new Generator(3);
         var inputs = randn(256, 64, generator: gen).to(device);
         var labels = (inputs[.., ..10].argmax(1)).to(device);
         var model = nn.Linear(64, 100).to(device);
         var optimizer = optim.SGD(model.parameters(), 0.5);
         var losses = new List<Tensor>();
-        for (int step = 0; step < 30; step++)
+        for (int step = 0; step < steps; step++)
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();

@@ -17,7 +17,7 @@ if (mode == "bench")
     return 0;
 }
 string? reference = args.SkipWhile(a => a != "--reference").Skip(1).FirstOrDefault();
-var results = TopKLoss.DeviceCheck.Checks.Run(reference);
+var results = TopKLoss.DeviceCheck.Checks.Run(CUDA, reference);
 var lines = results.Select(r => string.Create(CultureInfo.InvariantCulture, $"{(r.Pass ? "PASS" : "FAIL")}  {r.Name,-48} {r.Detail}")).ToList();
 lines.Add($"{results.Count(r => r.Pass)} passed, {results.Count(r => !r.Pass)} failed");
 foreach (var line in lines) Console.WriteLine(line);
