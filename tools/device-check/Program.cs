@@ -12,7 +12,7 @@ if (!cuda.is_available()) { Console.WriteLine("FAIL: no CUDA device"); return 1;
 
 if (mode == "bench")
 {
-    var rows = TopKLoss.DeviceCheck.Bench.Run();
+    var rows = TopKLoss.DeviceCheck.Bench.Run(CUDA);
     File.WriteAllLines(Path.Combine(outDir, "device-bench.csv"), rows);
     return 0;
 }
