@@ -1,3 +1,4 @@
+using TopKLoss.Cuda;
 using TopKLoss.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -31,6 +32,8 @@ internal static class PerturbedTopK
     /// </summary>
     public static Tensor DrawPerturbedTopK(Tensor x, int k, double epsilon, int nSamples, Generator? generator)
     {
+        // CUDA float32/float64 whose kernels load: the same draws as the fused CPU kernel, on the GPU.
+        if (CudaPath.PerturbedTopK(x, k, epsilon, nSamples, generator) is { } onGpu) return onGpu;
         if (CpuRows.Supports(x))
         {
             var (seed, stream) = FusedKey(generator);
@@ -47,6 +50,7 @@ internal static class PerturbedTopK
     public static Tensor DrawHinge(Tensor x, Tensor labels, int k, double epsilon, int nSamples, Generator? generator,
         Tensor? margins = null, double scale = 1.0)
     {
+        if (CudaPath.NoisedHinge(x, labels, k, epsilon, nSamples, generator, margins, scale) is { } onGpu) return onGpu;
         if (CpuRows.Supports(x) && margins is not { requires_grad: true })
         {
             var (seed, stream) = FusedKey(generator);

@@ -1,3 +1,4 @@
+using TopKLoss.Cuda;
 using TopKLoss.Kernels;
 using TopKLoss.SmoothSvm;
 using TopKLoss.Validation;
@@ -41,9 +42,10 @@ public static partial class TopK
             Check.NonNegative(alpha, nameof(alpha));
             Check.Reduction(reduction);
             var s = ComputeType(scores);
-            var perSample = CpuRows.Supports(s)
-                ? SmoothTopKSvmKernel.Apply(s, HostLabels(labels), k, tau, alpha)
-                : SmoothSvmOps.SmoothLoss(s, labels.to_type(ScalarType.Int64), k, tau, alpha);
+            var perSample = CudaPath.SmoothTopKSvm(s, labels, k, tau, alpha) // CUDA kernels, when they run here
+                ?? (CpuRows.Supports(s)
+                    ? SmoothTopKSvmKernel.Apply(s, HostLabels(labels), k, tau, alpha)
+                    : SmoothSvmOps.SmoothLoss(s, labels.to_type(ScalarType.Int64), k, tau, alpha));
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 
@@ -91,7 +93,8 @@ public static partial class TopK
             Check.Scores(x, minClasses: 1, name: nameof(x));
             Check.AtLeast(k, 1, nameof(k));
             var input = ComputeType(x);
-            var result = CpuRows.Supports(input) ? LogEspKernel.Apply(input, k) : SmoothSvmOps.LogEsp(input, k);
+            var result = CudaPath.LogEsp(input, k) // CUDA kernels, when they run here
+                ?? (CpuRows.Supports(input) ? LogEspKernel.Apply(input, k) : SmoothSvmOps.LogEsp(input, k));
             return scope.MoveToOuter(result.to_type(x.dtype));
         }
 
