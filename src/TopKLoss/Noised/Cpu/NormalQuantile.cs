@@ -39,7 +39,7 @@ internal static class NormalQuantile
     /// <summary>The upper tail for a tail probability p ≤ 0.075: C(r)/D(r) or E(r)/F(r), r = √(−ln p).</summary>
     private static double Tail(double p)
     {
-        double r = Math.Sqrt(-Math.Log(p));
+        double r = Math.Sqrt(-PortableMath.Log(p)); // the CUDA kernels' log, bit for bit (not the C library's)
         if (r <= 5)
         {
             r -= 1.6;

@@ -1,4 +1,4 @@
-namespace TopKLoss.Cuda;
+namespace TopKLoss.Kernels;
 
 /// <summary>
 /// log and exp built from +, −, ×, ÷ and bit operations only: the C# twins, operation for
@@ -6,8 +6,8 @@ namespace TopKLoss.Cuda;
 /// has no libdevice). .NET does not fuse multiply-adds and the kernels are compiled with
 /// -ffp-contract=off, so both give the same bits (tested against the g++ build of tk_math.cuh).
 /// <para>Why it exists: Math.Log (the C library's) and tk_log differ in the last bit for some
-/// arguments. The normal quantile's tail (Kernels/NormalQuantile.cs) takes a log, so CPU and GPU
-/// draws agree bit for bit only once the CPU quantile calls <see cref="Log"/> too.</para>
+/// arguments. The normal quantile's tail (<see cref="NormalQuantile"/>) takes a log, and calls
+/// <see cref="Log"/>, so that CPU and GPU draws agree bit for bit.</para>
 /// </summary>
 internal static class PortableMath
 {
