@@ -16,16 +16,29 @@ namespace TopKLoss.Cli.Commands;
 /// </summary>
 public sealed class EvalReports
 {
-    public readonly SetOptions Sets = new();
+    public readonly SetOptions Sets;
     public readonly Option<bool> Calibration = new("--calibration") { Description = "Report ECE (15 equal-width bins) and write a reliability diagram PNG" };
     public readonly Option<bool> ShotTable = new("--shot-table") { Description = "Report macro top-k over many/medium/few-shot classes by training count" };
     public readonly Option<int> ManyShot = new("--many-shot") { Description = "--shot-table: many-shot classes have more than this many training samples", DefaultValueFactory = _ => 100 };
     public readonly Option<int> FewShot = new("--few-shot") { Description = "--shot-table: few-shot classes have fewer than this many training samples", DefaultValueFactory = _ => 20 };
 
+    /// <param name="alphaName">Name of the conformal α option (compare: --set-alpha, since --alpha is the SVM margin there).</param>
+    public EvalReports(string alphaName = "--alpha") => Sets = new SetOptions(alphaName);
+
     public IEnumerable<Option> All() => Sets.All().Concat([Calibration, ShotTable, ManyShot, FewShot]);
 
     /// <summary>What was asked for; null when nothing.</summary>
-    public sealed record Request(SetOptions.Request? Sets, bool Calibration, bool Shots, long Many, long Few);
+    public sealed record Request(SetOptions.Request? Sets, bool Calibration, bool Shots, long Many, long Few)
+    {
+        /// <summary>The checks that need the class count, for commands that learn it only once the data are open.</summary>
+        public void Check(int classCount)
+        {
+            if (Sets is { } s && s.SetSize > classCount)
+                throw new UsageException($"--set-size must be in (0, {classCount}] (the class count); got {s.SetSize.ToString(CultureInfo.InvariantCulture)}.");
+            if (Sets is { } r && r.KReg > classCount)
+                throw new UsageException($"--raps-k-reg must be an integer in [0, {classCount}]; got {r.KReg}.");
+        }
+    }
 
     /// <summary>What one model scored on its test split.</summary>
     public sealed record Result(string? SetsDescription, SetReport? Sets, CalibrationReport? Calibration, LongTailReport? Shots, int[] Ks);
