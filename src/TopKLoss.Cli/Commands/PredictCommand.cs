@@ -27,8 +27,9 @@ public static class PredictCommand
         var format = new Option<string>("--format") { Description = "Output: table, csv or json", DefaultValueFactory = _ => "table" };
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var sets = new SetOptions();
+        var load = new Option<string?>("--load-sets") { Description = "Apply a set predictor saved by --save-sets instead of fitting one" };
         var command = new Command("predict", "Top-k class names with probabilities, and average-k or conformal sets, for new inputs.");
-        foreach (var o in new Option[] { checkpoint, input, data, split, k, format, device }.Concat(sets.All())) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, input, data, split, k, format, device, load }.Concat(sets.All())) command.Options.Add(o);
         command.SetAction(r =>
         {
             var run = TrainedRun.Open(r.GetValue(checkpoint)!);
@@ -36,6 +37,7 @@ public static class PredictCommand
             int top = r.GetValue(k) is { } given ? OptionRanges.IntIn(given, 1, classes, "--k") : Math.Min(5, classes);
             string outputFormat = OptionRanges.OneOf(r.GetValue(format)!, PredictionWriter.Formats, "--format");
             var request = sets.Bind(r, classes);
+            SetPredictor? loaded = r.GetValue(load) is { } loadPath ? LoadSets(loadPath, classes, request) : null;
             var inputs = r.GetValue(input) ?? [];
             string? spec = r.GetValue(data), splitName = r.GetValue(split);
             if (inputs.Length > 0 && (spec is not null || splitName is not null))
@@ -61,7 +63,7 @@ public static class PredictCommand
             using var model = run.LoadModel(dev);
             using var scope = NewDisposeScope();
             var (scores, _) = ModelScores.Of(model, dataset, dev);
-            SetPredictor? predictor = null;
+            SetPredictor? predictor = loaded;
             if (request is not null)
             {
                 // Calibrated on the run's own validation split (held out of training, exchangeable with its test data).
@@ -77,17 +79,27 @@ public static class PredictCommand
                 checkpoint = run.Directory,
                 inputs = predictions.Count,
                 k = top,
-                sets = request?.Describe(),
+                sets = request?.Describe() ?? (loaded is null ? null : $"{loaded.Rule} sets loaded from {r.GetValue(load)}"),
                 calibration_samples = predictor?.CalibrationSamples,
                 thresholds = predictor?.Thresholds,
             };
             if (outputFormat == "table")
                 stdout.WriteLine($"{predictions.Count} inputs · top-{top}" +
-                    (predictor is null ? "" : $" · {request!.Describe()} (calibrated on {predictor.CalibrationSamples} validation samples)"));
+                    (predictor is null ? "" : $" · {request?.Describe() ?? $"{predictor.Rule} sets loaded from {r.GetValue(load)}"} (calibrated on {predictor.CalibrationSamples} samples)"));
             PredictionWriter.Write(stdout, outputFormat, predictions, header);
             return 0;
         });
         return command;
+    }
+
+    private static SetPredictor LoadSets(string path, int classes, SetOptions.Request? request)
+    {
+        if (request is not null) throw new UsageException("--load-sets and --sets are alternatives: apply a saved predictor or fit a new one.");
+        if (!File.Exists(path)) throw new UsageException($"--load-sets: file not found: {path}.");
+        var predictor = SetPredictor.FromJson(File.ReadAllText(path));
+        if (predictor.NClasses != classes)
+            throw new UsageException($"--load-sets {path}: the predictor is for {predictor.NClasses} classes but the model has {classes}.");
+        return predictor;
     }
 
     /// <summary>

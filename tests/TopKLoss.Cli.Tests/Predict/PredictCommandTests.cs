@@ -70,6 +70,16 @@ public class PredictCommandTests
         Assert.Equal(20, saved.CalibrationSamples);
         Assert.Equal(averageK.GetProperty("header").GetProperty("thresholds")[0].GetDouble(), saved.Thresholds[0]);
 
+        // The saved predictor applied by --load-sets gives the same sets as fitting again.
+        var reloaded = Json(CliRunner.RunOk("predict", "--checkpoint", run, "--split", "validation", "--format", "json", "--load-sets", temp["avg.json"]));
+        Assert.Equal(averageK.GetProperty("predictions").ToString(), reloaded.GetProperty("predictions").ToString());
+        File.WriteAllText(temp["bad.json"], "{\"rule\": \"aps\"}");
+        var (code, _, error) = CliRunner.Run("predict", "--checkpoint", run, "--load-sets", temp["bad.json"]);
+        Assert.Equal(2, code);
+        Assert.Contains("set predictor: not a valid predictor file", error);
+        Assert.Contains("--load-sets and --sets are alternatives",
+            CliRunner.Run("predict", "--checkpoint", run, "--load-sets", temp["avg.json"], "--sets", "conformal").Err);
+
         // Conformal sets: every set lists classes in rank order, and the header says how they were made.
         var conformal = Json(CliRunner.RunOk("predict", "--checkpoint", run, "--format", "json", "--sets", "conformal", "--alpha", "0.2",
             "--set-score", "raps", "--raps-k-reg", "1"));
