@@ -18,6 +18,7 @@ public static partial class TopK
         /// <param name="k">1 ≤ k ≤ n.</param>
         public static Tensor topk_sets(Tensor scores, int k)
         {
+            ArgumentNullException.ThrowIfNull(scores);
             Check.Scores(scores, minClasses: 1);
             return SetPredictor.ForTopK(k, (int)scores.shape[1]).Predict(scores);
         }

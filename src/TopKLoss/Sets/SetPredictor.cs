@@ -71,6 +71,7 @@ public sealed partial class SetPredictor
     /// <param name="set_size">Target mean set size K, 0 &lt; K ≤ n.</param>
     public static SetPredictor FitAverageK(Tensor scores, double set_size)
     {
+        using var scope = NewDisposeScope();   // validation temporaries die here
         Check.Scores(scores, minClasses: 1);
         int n = (int)scores.shape[1];
         SetCheck.SetSize(set_size, n);
@@ -105,6 +106,7 @@ public sealed partial class SetPredictor
     private static SetPredictor FitConformal(SetRule rule, Tensor scores, Tensor labels, double alpha, double lambda, int kReg,
         bool classConditional, int? seed)
     {
+        using var scope = NewDisposeScope();   // validation and label-copy temporaries die here
         Check.Scores(scores, minClasses: 1);
         Check.Labels(labels, scores);
         SetCheck.Alpha(alpha);
@@ -133,6 +135,7 @@ public sealed partial class SetPredictor
     /// a stream apart from the calibration's). Ignored by the other rules.</param>
     public Tensor Predict(Tensor scores, int? seed = null)
     {
+        using var scope = NewDisposeScope();
         Check.Scores(scores, minClasses: 1);
         Check.ClassesMatch(NClasses, scores, "the predictor's n_classes");
         int n = NClasses;
@@ -163,6 +166,6 @@ public sealed partial class SetPredictor
                 }
                 break;
         }
-        return tensor(member, new[] { batch, (long)n }).to(scores.device);
+        return scope.MoveToOuter(tensor(member, new[] { batch, (long)n }).to(scores.device));
     }
 }

@@ -150,3 +150,34 @@ public class SetMetricsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => report.Macro(ShotGroup.Few, 3));
     }
 }
+
+/// <summary>Every new entry point leaves exactly its result in the caller's dispose scope.</summary>
+public class IssueFifteenDisposeTests
+{
+    [Fact]
+    public void New_functions_leave_only_their_result_in_the_callers_scope()
+    {
+        using var scope = NewDisposeScope();
+        var g = new Generator(8);
+        var s = randn(12, 5, dtype: ScalarType.Float64, generator: g);
+        var y = randint(0, 5, new long[] { 12 }, generator: g);
+        long[] counts = { 9, 4, 3, 2, 1 };
+        void Leaves(int results, Action call, string what)
+        {
+            long before = scope.DisposablesCount;
+            call();
+            Assert.True(before + results == scope.DisposablesCount, $"{what}: {scope.DisposablesCount - before} tensors left, expected {results}");
+        }
+        TopKLoss.Sets.SetPredictor aps = null!;
+        Leaves(0, () => aps = TopKLoss.Sets.SetPredictor.FitAps(s, y, 0.2, seed: 1), "FitAps");
+        Leaves(0, () => TopKLoss.Sets.SetPredictor.FitAverageK(s, 2), "FitAverageK");
+        Tensor sets = null!;
+        Leaves(1, () => sets = aps.Predict(s), "Predict");
+        Leaves(1, () => F.topk_sets(s, 2), "topk_sets");
+        Leaves(0, () => new SetMeter(5).Update(sets, y), "SetMeter.Update");
+        Leaves(0, () => new CalibrationMeter().Update(s, y), "CalibrationMeter.Update");
+        Leaves(1, () => F.balanced_softmax_loss(s, y, counts), "balanced_softmax_loss");
+        Leaves(1, () => F.logit_adjusted_loss(s, y, counts), "logit_adjusted_loss");
+        Leaves(1, () => F.multik_smooth_topk_svm_loss(s, y, [1, 3], [0.5, 0.5]), "multik_smooth_topk_svm_loss");
+    }
+}
