@@ -170,3 +170,18 @@ public class PredictCommandTests
         Assert.False(File.Exists(temp["no/such/dir/s.json"]));
     }
 }
+
+/// <summary>predict is listed and documents its options; eval and compare list their report options.</summary>
+public class PredictHelpTests
+{
+    [Theory]
+    [InlineData("predict", new[] { "--checkpoint", "--input", "--data", "--split", "--k", "--format", "--sets", "--set-size", "--alpha", "--set-score", "--save-sets", "--load-sets" })]
+    [InlineData("eval", new[] { "--sets", "--set-size", "--alpha", "--calibration", "--shot-table", "--many-shot", "--few-shot" })]
+    [InlineData("compare", new[] { "--sets", "--set-alpha", "--calibration", "--shot-table", "--k-mix" })]
+    public void Help_lists_the_options(string command, string[] options)
+    {
+        string help = CliRunner.RunOk(command, "--help");
+        foreach (var option in options) Assert.Contains(option, help);
+        Assert.Contains("predict", CliRunner.RunOk("--help"));
+    }
+}
