@@ -24,6 +24,7 @@ public static class Program
             root.Subcommands.Add(TrainCommand.Create(env, stdout));
             root.Subcommands.Add(EvalCommand.Create(env, stdout));
             root.Subcommands.Add(CompareCommand.Create(env, stdout));
+            root.Subcommands.Add(PredictCommand.Create(env, stdout));
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
             {

@@ -12,7 +12,8 @@ namespace TopKLoss.Cli.Commands;
 public static class CompareCommand
 {
     /// <summary>What a comparison runs; the demo builds one of these from its preset.</summary>
-    public sealed record Plan(TrainSettings Template, string[] Losses, int Seeds, int[] ReportKs, string? Out, bool Force, string Name);
+    public sealed record Plan(TrainSettings Template, string[] Losses, int Seeds, int[] ReportKs, string? Out, bool Force, string Name,
+        EvalReports.Request? Reports = null);
 
     public static Command Create(CliEnvironment env, TextWriter stdout)
     {
@@ -25,6 +26,8 @@ public static class CompareCommand
         var command = new Command("compare", "Compare losses on the same data, splits and seeds: table, bar plot, results.json.");
         foreach (var o in options.All()) command.Options.Add(o);
         foreach (var o in new Option[] { losses, seeds, reportKs, output, force }) command.Options.Add(o);
+        var reports = new EvalReports(alphaName: "--set-alpha");
+        foreach (var o in reports.All()) command.Options.Add(o);
         command.SetAction(r =>
         {
             var names = r.GetValue(losses)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -35,7 +38,8 @@ public static class CompareCommand
             int nSeeds = OptionRanges.IntIn(r.GetValue(seeds), 1, 100, "--seeds");
             int k = template.LossOptions.K;
             int[] ks = r.GetValue(reportKs) is { } text ? OptionRanges.IntList(text, 1, 1_000_000, "--report-k") : (k == 1 ? [1] : [1, k]);
-            return Run(env, stdout, new Plan(template, names, nSeeds, ks, r.GetValue(output), r.GetValue(force), "compare"));
+            return Run(env, stdout, new Plan(template, names, nSeeds, ks, r.GetValue(output), r.GetValue(force), "compare",
+                reports.Bind(r, int.MaxValue)));
         });
         return command;
     }
@@ -52,6 +56,7 @@ public static class CompareCommand
         foreach (int rk in plan.ReportKs)
             if (rk >= classes && rk != 1) throw new UsageException($"--report-k {rk} must be below the class count {classes}.");
         int[] evalKs = plan.ReportKs.Append(k).Distinct().Order().ToArray();
+        plan.Reports?.Check(classes);
 
         string folder = plan.Out ?? RunFolder.Default(plan.Name, env.Now());
         bool created = RunFolder.Create(folder, plan.Force);
@@ -126,6 +131,7 @@ public static class CompareCommand
         stdout.WriteLine(header);
         stdout.Write(table);
         stdout.WriteLine($"wrote {folder}: results.json, table.txt, bars.png, curves.png; per run <loss>/seed<s>/ (metrics.json, curves.png, tensorboard/)");
+        if (plan.Reports is { } requested) CompareReports.Write(stdout, requested, folder, plan.Losses, seeds, bundles, evalKs, t.Device);
         return 0;
     }
 }

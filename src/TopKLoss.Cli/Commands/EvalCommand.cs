@@ -20,6 +20,8 @@ public static class EvalCommand
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var command = new Command("eval", "Evaluate a trained run on the test split: top-k, macro top-k, per-class CSV.");
         foreach (var o in new Option[] { checkpoint, data, ks, csv, device }) command.Options.Add(o);
+        var reports = new EvalReports();
+        foreach (var o in reports.All()) command.Options.Add(o);
         command.SetAction(r =>
         {
             string dir = r.GetValue(checkpoint)!;
@@ -37,6 +39,7 @@ public static class EvalCommand
                 throw new UsageException($"--data {spec}: {test.ClassCount} classes of shape [{string.Join(", ", test.SampleShape)}] do not match the model's {config.ClassCount} classes of shape [{string.Join(", ", config.SampleShape)}].");
             int[] kList = OptionRanges.IntList(r.GetValue(ks)!, 1, config.ClassCount, "--k");
             if (kList.Length == 0) throw new UsageException("--k must list at least one k.");
+            var extra = reports.Bind(r, config.ClassCount);
 
             CpuThreads.Apply(config.Settings.Threads, config.Settings.Model);
             torch.manual_seed(config.Settings.Seed);
@@ -51,6 +54,7 @@ public static class EvalCommand
             foreach (int k in kList)
                 stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "top{0}_micro {1:F4}  top{0}_macro {2:F4}", k, report.MicroAt(k), report.MacroAt(k)));
             stdout.WriteLine($"per-class CSV: {csvPath}");
+            if (extra is not null) EvalReports.Print(stdout, extra, env, config, model, test, kList, dev, dir);
             return 0;
         });
         return command;

@@ -15,13 +15,14 @@ public sealed class TrainOptions
     public readonly Option<string> Model = new("--model") { Description = "Model: " + ModelFactory.Help, DefaultValueFactory = _ => "mlp" };
     public readonly Option<bool> NormedHead = new("--normed-head") { Description = "Cosine classifier head (NormedLinear), as used with ldam and imbalanced-noised" };
     public readonly Option<string?> InitWeights = new("--init-weights") { Description = "Start from TorchSharp weights saved with Module.save (same architecture)" };
-    public readonly Option<double?> Tau = new("--tau") { Description = "smooth-svm temperature τ > 0 (default 1)" };
+    public readonly Option<double?> Tau = new("--tau") { Description = "smooth-svm / multi-k-svm temperature τ > 0, logit-adjusted strength τ (default 1)" };
     public readonly Option<double?> Alpha = new("--alpha") { Description = "smooth/hard-svm margin α ≥ 0 (default 1)" };
     public readonly Option<double?> Epsilon = new("--epsilon") { Description = "noised losses: smoothing ε ≥ 0 (default 1 balanced, 0.01 imbalanced)" };
     public readonly Option<int?> Samples = new("--samples") { Description = "noised losses: Monte Carlo samples B ≥ 1 (default 5)" };
     public readonly Option<double?> Gamma = new("--gamma") { Description = "focal loss γ ≥ 0 (default 2)" };
     public readonly Option<double?> MaxMargin = new("--max-margin") { Description = "ldam / imbalanced-noised largest class margin > 0 (default 0.2)" };
     public readonly Option<double?> Scale = new("--scale") { Description = "ldam / imbalanced-noised score scale > 0 (default 30 ldam, 50 imbalanced-noised)" };
+    public readonly Option<string?> KMix = new(KMixSpec.Option) { Description = "multi-k-svm: k:weight pairs of the mixture, e.g. 1:0.5,5:0.5" };
     public readonly Option<int> Epochs = new("--epochs") { Description = "Epochs, 1..100000", DefaultValueFactory = _ => 30 };
     public readonly Option<int> BatchSize = new("--batch-size") { Description = "Mini-batch size, 1..65536", DefaultValueFactory = _ => 64 };
     public readonly Option<double> Lr = new("--lr") { Description = "SGD learning rate > 0", DefaultValueFactory = _ => 0.1 };
@@ -45,10 +46,16 @@ public sealed class TrainOptions
     public IEnumerable<Option> All(bool withLossOptions = true)
     {
         Option[] data = [Data, Model, NormedHead, InitWeights];
-        Option[] loss = [Tau, Alpha, Epsilon, Samples, Gamma, MaxMargin, Scale];
+        Option[] loss = [Tau, Alpha, Epsilon, Samples, Gamma, MaxMargin, Scale, KMix];
         Option[] rest = [Epochs, BatchSize, Lr, Momentum, Nesterov, WeightDecay, Milestones, GammaLr, Noise, NoiseGroups, Groups,
             TrainSize, LongTail, ValidationSize, K, EarlyStop, Seed, Device, Threads];
         return withLossOptions ? data.Concat(loss).Concat(rest) : data.Concat(rest);
+    }
+
+    private static string Checked(string kMix)
+    {
+        KMixSpec.Parse(kMix);
+        return kMix;
     }
 
     /// <summary>Reads and validates every option; the loss name is checked by the caller.</summary>
@@ -95,6 +102,7 @@ public sealed class TrainOptions
                 Gamma = OptionRanges.Optional(r.GetValue(Gamma), OptionRanges.NonNegative, "--gamma"),
                 MaxMargin = OptionRanges.Optional(r.GetValue(MaxMargin), OptionRanges.Positive, "--max-margin"),
                 Scale = OptionRanges.Optional(r.GetValue(Scale), OptionRanges.Positive, "--scale"),
+                KMix = r.GetValue(KMix) is { } mix ? Checked(mix) : null,
             },
             Epochs = OptionRanges.IntIn(r.GetValue(Epochs), 1, 100_000, "--epochs"),
             BatchSize = OptionRanges.IntIn(r.GetValue(BatchSize), 1, 65_536, "--batch-size"),

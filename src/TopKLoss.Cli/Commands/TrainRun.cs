@@ -25,6 +25,7 @@ public static class TrainRun
         if (data.Train.Count == 0 || data.Validation.Count == 0 || data.Test.Count == 0)
             throw new UsageException($"--data {settings.DataSpec}: a split is empty (train {data.Train.Count}, validation {data.Validation.Count}, test {data.Test.Count}).");
         LossRegistry.Validate(settings.Loss, settings.LossOptions.K, classes);
+        LossRegistry.ValidateOptions(settings.Loss, settings.LossOptions, classes);
         ModelFactory.Validate(settings.Model, data.Train.SampleShape);
     }
 

@@ -34,6 +34,16 @@ public static class LossRegistry
         ["focal"] = new("focal loss (Lin et al. 2017): --gamma (2)", c => TopK.FocalLoss(c.Options.Gamma ?? 2.0)),
         ["ldam"] = new("LDAM (Cao et al. 2019) with margins from the training counts: --max-margin (0.2), --scale (30); meant with --normed-head",
             c => TopK.LdamLoss(c.TrainClassCounts, c.Options.MaxMargin ?? 0.2, c.Options.Scale ?? 30.0)),
+        ["balanced-softmax"] = new("balanced softmax (Ren et al. 2020): CE(s + log n_c) with the training counts",
+            c => TopK.BalancedSoftmaxLoss(c.TrainClassCounts)),
+        ["logit-adjusted"] = new("logit-adjusted cross-entropy (Menon et al. 2021): CE(s + τ·log π_c) with the training counts: --tau (1)",
+            c => TopK.LogitAdjustedLoss(c.TrainClassCounts, c.Options.Tau ?? 1.0)),
+        ["multi-k-svm"] = new($"mixture of smooth top-k SVMs Σ w_i·L_(k_i,τ): {KMixSpec.Option} k:w,... (e.g. 1:0.5,5:0.5), --tau (1), --alpha (1)",
+            c =>
+            {
+                var (ks, weights) = KMixSpec.For(c.Options.KMix, c.ClassCount, "multi-k-svm");
+                return TopK.MultiKSmoothTopKSvmLoss(ks, weights, c.Options.Tau ?? 1.0, c.Options.Alpha ?? 1.0);
+            }),
     };
 
     public static IReadOnlyCollection<string> Names => Entries.Keys;
@@ -60,6 +70,12 @@ public static class LossRegistry
         if (!Entries.TryGetValue(name, out var entry))
             throw new UsageException($"--loss: unknown loss '{name}'; known losses: {string.Join(", ", Entries.Keys)}.");
         CheckK(name, k, classCount);
+    }
+
+    /// <summary>Checks the options a loss needs beyond k (the --k-mix of multi-k-svm) against a class count.</summary>
+    public static void ValidateOptions(string name, LossOptions options, int classCount)
+    {
+        if (name == "multi-k-svm") KMixSpec.For(options.KMix, classCount, name);
     }
 
     /// <summary>

@@ -14,6 +14,8 @@ public sealed record LossOptions
     public double? Gamma { get; init; }
     public double? MaxMargin { get; init; }
     public double? Scale { get; init; }
+    /// <summary>multi-k-svm: the --k-mix text "k:weight,..." (checked by <see cref="KMixSpec"/>).</summary>
+    public string? KMix { get; init; }
 }
 
 /// <summary>Which validation metric picks the best epoch.</summary>

@@ -5,12 +5,13 @@ namespace TopKLoss.Cli.Tests.Training;
 public class LossRegistryTests
 {
     private static LossContext Context(int k = 2, long[]? counts = null) =>
-        new(new LossOptions { K = k }, counts ?? [50, 20, 10, 5, 2], new torch.Generator(3));
+        new(new LossOptions { K = k, KMix = "1:0.5,2:0.5" }, counts ?? [50, 20, 10, 5, 2], new torch.Generator(3));
 
     [Fact]
     public void EveryRegisteredLossTrainsDownhill()
     {
-        Assert.Equal(["ce", "smooth-svm", "hard-svm", "noised", "imbalanced-noised", "focal", "ldam"], LossRegistry.Names);
+        Assert.Equal(["ce", "smooth-svm", "hard-svm", "noised", "imbalanced-noised", "focal", "ldam", "balanced-softmax", "logit-adjusted", "multi-k-svm"],
+            LossRegistry.Names);
         foreach (var name in LossRegistry.Names)
         {
             using var scope = NewDisposeScope();

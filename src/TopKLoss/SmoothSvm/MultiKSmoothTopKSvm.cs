@@ -1,0 +1,68 @@
+using TopKLoss.Kernels;
+using TopKLoss.SmoothSvm;
+using TopKLoss.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TopKLoss;
+
+public static partial class TopK
+{
+    /// <summary>
+    /// Multi-k smooth top-k SVM module: Σ_i w_i·L_{k_i,τ}; see <see cref="functional.multik_smooth_topk_svm_loss"/>.
+    /// <c>TopK.MultiKSmoothTopKSvmLoss(ks: new[] { 1, 5 }, weights: new[] { 0.5, 0.5 })</c>.
+    /// </summary>
+    public static Modules.MultiKSmoothTopKSvmLoss MultiKSmoothTopKSvmLoss(int[] ks, double[] weights, double tau = 1.0, double alpha = 1.0,
+        nn.Reduction reduction = nn.Reduction.Mean) => new(ks, weights, tau, alpha, reduction);
+
+    public static partial class functional
+    {
+        /// <summary>
+        /// A mixture over k of smooth top-k SVM losses (in the spirit of Petersen et al., "Differentiable
+        /// Top-k Classification Learning", ICML 2022, who mix top-k objectives over k):
+        /// <code>
+        /// ℓ(s, y) = Σ_i w_i · L_{k_i,τ}(s, y)
+        /// </code>
+        /// with L_{k,τ} of <see cref="smooth_topk_svm_loss"/> (same τ, α and hard/smooth switch for every
+        /// member). The k = 1, τ = 1, α = 0 member is cross-entropy. The scores are validated, converted and
+        /// made contiguous once and the labels copied to the host once for all members; each member then
+        /// runs the fused kernel (CPU) or the tensor path (other devices).
+        /// </summary>
+        /// <param name="scores">[batch, n] floating point scores.</param>
+        /// <param name="labels">[batch] integer labels in [0, n).</param>
+        /// <param name="ks">Distinct k values, each 1 ≤ k &lt; n.</param>
+        /// <param name="weights">One weight per k, finite and &gt; 0 (they need not sum to 1).</param>
+        /// <param name="tau">Temperature τ &gt; 0.</param>
+        /// <param name="alpha">Margin α ≥ 0.</param>
+        /// <param name="reduction">Mean (default), Sum, or None.</param>
+        public static Tensor multik_smooth_topk_svm_loss(Tensor scores, Tensor labels, int[] ks, double[] weights, double tau = 1.0,
+            double alpha = 1.0, nn.Reduction reduction = nn.Reduction.Mean)
+        {
+            using var scope = NewDisposeScope();
+            Check.Scores(scores);
+            Check.Labels(labels, scores);
+            SetCheck.KMix(ks, weights, scores.shape[1]);
+            Check.Positive(tau, nameof(tau));
+            Check.NonNegative(alpha, nameof(alpha));
+            Check.Reduction(reduction);
+            var s = ComputeType(scores);
+            Tensor? perSample = null;
+            if (CpuRows.Supports(s))
+            {
+                s = s.contiguous();
+                var hostLabels = HostLabels(labels);
+                for (int i = 0; i < ks.Length; i++)
+                    perSample = Add(perSample, SmoothTopKSvmKernel.Apply(s, hostLabels, ks[i], tau, alpha), weights[i]);
+            }
+            else
+            {
+                var y = labels.to_type(ScalarType.Int64);
+                for (int i = 0; i < ks.Length; i++)
+                    perSample = Add(perSample, SmoothSvmOps.SmoothLoss(s, y, ks[i], tau, alpha), weights[i]);
+            }
+            return scope.MoveToOuter(Reduce(perSample!, reduction).to_type(scores.dtype));
+        }
+
+        private static Tensor Add(Tensor? sum, Tensor member, double weight) => sum is null ? member * weight : sum + member * weight;
+    }
+}
