@@ -9,8 +9,10 @@ namespace TopKLoss.Cli.Commands;
 /// </summary>
 public sealed record CliEnvironment(Func<string, DataOptions, DataBundle> OpenData, Func<DateTime> Now, bool Interactive, Interruption? Interrupt = null)
 {
+    private static readonly Interruption Never = Interruption.Manual();
+
     /// <summary>Never null: a token nobody raises when no <see cref="Interrupt"/> was given.</summary>
-    public Interruption Signals { get; } = Interrupt ?? Interruption.Manual();
+    public Interruption Signals => Interrupt ?? Never;
 
     public static CliEnvironment Default(TextWriter stdout, Interruption? interrupt = null) => new(
         DataSources.Open,
