@@ -14,7 +14,7 @@ public static class TrainCommand
         var loss = new Option<string>("--loss") { Description = "Loss: " + LossRegistry.Describe(), DefaultValueFactory = _ => "ce" };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<timestamp>-<loss>); never overwritten without --force" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (settings from its run.json; --epochs may extend it)" };
-        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out folder" };
+        var force = new Option<bool>("--force") { Description = "Replace the topk run in --out (never a folder holding files topk did not write)" };
         var command = new Command("train", "Train a model with one loss; report top-k and macro top-k on the test split.");
         foreach (var o in options.All()) command.Options.Add(o);
         command.Options.Add(loss);
