@@ -89,6 +89,20 @@ public class ForceSafetyTests
     }
 
     [Fact]
+    public void OldRunIsPutBackWhenTheNewRunFailsBeforeItsFirstCheckpoint()
+    {
+        using var temp = new TempFolder();
+        string run = temp["prev"];
+        CliRunner.RunOk([.. TrainTiny, "--out", run]);
+        var before = Snapshot(run);
+        // Inputs are fine, so the old run is moved aside; the new one diverges in its first epoch.
+        var (code, _, error) = CliRunner.Run([.. TrainTiny, "--lr", "1e30", "--out", run, "--force"]);
+        Assert.True(code == 2 && error.Contains("diverged"), $"exit {code}: {error}");
+        Assert.Equal(before, Snapshot(run));
+        Assert.Empty(Directory.GetDirectories(temp.Path, ".prev.*"));
+    }
+
+    [Fact]
     public void ForceReplacesAnOwnRunWholeAndLeavesNoOldFile()
     {
         using var temp = new TempFolder();
