@@ -6,12 +6,21 @@ namespace TopKLoss.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        using var interruption = Interruption.FromSignals(Console.Error);
+        return Run(args, Console.Out, Console.Error, CliEnvironment.Default(Console.Out, interruption));
+    }
+
+    /// <summary>The exit code of a command stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).</summary>
+    public const int InterruptedExitCode = 130;
 
     /// <summary>
     /// Runs one command line in-process. User errors (bad options, unknown names, missing or corrupt
     /// files, the library's ArgumentException) print one line on stderr and return 2, without a
-    /// stack trace; anything else returns 1 with one line (TOPK_DEBUG=1 adds the stack trace).
+    /// stack trace; an interrupted command prints how to continue and returns 130; anything else
+    /// returns 1 with one line (TOPK_DEBUG=1 adds the stack trace). Errors from parallel work
+    /// (AggregateException) are unwrapped first, so a corrupt image is a user error naming the file.
     /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CliEnvironment? environment = null)
     {
@@ -30,7 +39,7 @@ public static class Program
             {
                 // "Required command was not provided" hides the more useful "Unrecognized command 'fit'".
                 var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t))) ?? parse.Errors[0];
-                stderr.WriteLine($"topk: {OneLine(error.Message)} (see topk --help)");
+                stderr.WriteLine($"topk: {OneLine(ParseErrors.Explain(error.Message))} (see topk --help)");
                 return 2;
             }
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -41,15 +50,21 @@ public static class Program
             stderr.WriteLine($"topk: {OneLine(native.Message)}");
             return 1;
         }
-        catch (Exception e) when (IsUserError(e))
+        catch (Exception thrown)
         {
-            stderr.WriteLine($"topk: {OneLine(e.Message)}");
-            return 2;
-        }
-        catch (Exception e)
-        {
+            var e = Unwrap(thrown);
+            if (e is CommandInterruptedException)
+            {
+                stderr.WriteLine($"topk: {OneLine(e.Message)}");
+                return InterruptedExitCode;
+            }
+            if (IsUserError(e))
+            {
+                stderr.WriteLine($"topk: {OneLine(e.Message)}");
+                return 2;
+            }
             stderr.WriteLine($"topk: internal error: {e.GetType().Name}: {OneLine(e.Message)}");
-            if (Environment.GetEnvironmentVariable("TOPK_DEBUG") == "1") stderr.WriteLine(e);
+            if (Environment.GetEnvironmentVariable("TOPK_DEBUG") == "1") stderr.WriteLine(thrown);
             return 1;
         }
     }
@@ -58,6 +73,20 @@ public static class Program
     // a caller of NativeBackend, and a failure there must land in Run's try, not before it.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static void LoadNativeBackend() => TopKLoss.Native.NativeBackend.EnsureLoaded();
+
+    /// <summary>The first error inside AggregateExceptions (Parallel.For, tasks) and reflection wrappers.</summary>
+    internal static Exception Unwrap(Exception e)
+    {
+        while (true)
+        {
+            switch (e)
+            {
+                case AggregateException { InnerExceptions.Count: > 0 } a: e = a.InnerExceptions[0]; break;
+                case System.Reflection.TargetInvocationException { InnerException: { } inner }: e = inner; break;
+                default: return e;
+            }
+        }
+    }
 
     private static bool IsUserError(Exception e) =>
         e is UsageException or IOException or InvalidDataException or FormatException or ArgumentException or UnauthorizedAccessException;

@@ -31,7 +31,7 @@ public static class DemoCommand
     public static Command Create(CliEnvironment env, TextWriter stdout)
     {
         var output = new Option<string?>("--out") { Description = "Folder (default runs/<timestamp>-demo)" };
-        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out folder" };
+        var force = new Option<bool>("--force") { Description = "Replace the topk run in --out (never a folder holding files topk did not write)" };
         var command = new Command("demo",
             "Compare cross-entropy, smooth top-5 SVM and noised top-5 on the embedded synthetic dataset " +
             "(100 classes in 20 superclasses, label noise p=0.4 within superclasses, MLP, 3 seeds).");

@@ -33,7 +33,13 @@ public static class EvalCommand
             var config = Json.Read<RunConfig>(configPath);
             string spec = r.GetValue(data) ?? config.Settings.DataSpec;
             var dev = DeviceChoice.Resolve(OptionRanges.OneOf(r.GetValue(device)!, DeviceChoice.Names, "--device"));
-            var bundle = env.OpenData(spec, new DataOptions { Seed = config.Settings.Data.Seed, GroupsFile = config.Settings.Data.GroupsFile });
+            var bundle = env.OpenData(spec, new DataOptions
+            {
+                Seed = config.Settings.Data.Seed,
+                GroupsFile = config.Settings.Data.GroupsFile,
+                // Image folders are decoded at the size the model was trained on.
+                ImageSize = config.SampleShape is [3, var h, _] && h > 1 ? h : null,
+            });
             var test = bundle.Test;
             if (test.ClassCount != config.ClassCount || !test.SampleShape.SequenceEqual(config.SampleShape))
                 throw new UsageException($"--data {spec}: {test.ClassCount} classes of shape [{string.Join(", ", test.SampleShape)}] do not match the model's {config.ClassCount} classes of shape [{string.Join(", ", config.SampleShape)}].");
@@ -41,22 +47,34 @@ public static class EvalCommand
             if (kList.Length == 0) throw new UsageException("--k must list at least one k.");
             var extra = reports.Bind(r, config.ClassCount);
 
+            string csvPath = r.GetValue(csv) ?? Path.Combine(dir, "eval-per-class.csv");
+            CheckOutputFile(csvPath, "--csv");
+
             CpuThreads.Apply(config.Settings.Threads, config.Settings.Model);
             torch.manual_seed(config.Settings.Seed);
-            using var model = ModelFactory.Create(config.Settings.Model, config.SampleShape, config.ClassCount, config.Settings.NormedHead);
+            using var model = ModelFactory.Create(config.Settings.Model, config.SampleShape, config.ClassCount, config.Settings.UsesNormedHead);
             Checkpoint.LoadModel(weights, model);
             model.to(dev);
             var report = Trainer.Evaluate(model, test, kList, dev);
-            string csvPath = r.GetValue(csv) ?? Path.Combine(dir, "eval-per-class.csv");
             PerClassCsv.Write(csvPath, report, test.ClassNames);
 
             stdout.WriteLine($"{test.Name}: {test.Count} samples, {test.ClassCount} classes{(report.AbsentClasses.Length > 0 ? $", {report.AbsentClasses.Length} absent (left out of macro): {string.Join(" ", report.AbsentClasses)}" : "")}");
             foreach (int k in kList)
-                stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "top{0}_micro {1:F4}  top{0}_macro {2:F4}", k, report.MicroAt(k), report.MacroAt(k)));
+                stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "top-{0} {1:P2} (macro {2:P2})", k, report.MicroAt(k), report.MacroAt(k)));
             stdout.WriteLine($"per-class CSV: {csvPath}");
             if (extra is not null) EvalReports.Print(stdout, extra, env, config, model, test, kList, dev, dir);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A file the command will write: not a folder, and in a folder that exists (checked before the model runs).</summary>
+    private static void CheckOutputFile(string path, string option)
+    {
+        if (Directory.Exists(path))
+            throw new UsageException($"{option} {path} is a folder; give a file name, e.g. {option} {Path.Combine(path, "per-class.csv")}.");
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (parent is not null && !Directory.Exists(parent))
+            throw new UsageException($"{option} {path}: folder {parent} does not exist.");
     }
 }

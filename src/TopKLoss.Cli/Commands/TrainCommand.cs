@@ -14,7 +14,7 @@ public static class TrainCommand
         var loss = new Option<string>("--loss") { Description = "Loss: " + LossRegistry.Describe(), DefaultValueFactory = _ => "ce" };
         var output = new Option<string?>("--out") { Description = "Run folder (default runs/<timestamp>-<loss>); never overwritten without --force" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (settings from its run.json; --epochs may extend it)" };
-        var force = new Option<bool>("--force") { Description = "Overwrite an existing --out folder" };
+        var force = new Option<bool>("--force") { Description = "Replace the topk run in --out (never a folder holding files topk did not write)" };
         var command = new Command("train", "Train a model with one loss; report top-k and macro top-k on the test split.");
         foreach (var o in options.All()) command.Options.Add(o);
         command.Options.Add(loss);
@@ -39,27 +39,51 @@ public static class TrainCommand
             else
             {
                 string lossName = OptionRanges.OneOf(r.GetValue(loss)!, LossRegistry.Names, "--loss");
-                settings = options.Bind(r, lossName);
+                settings = InputPaths.Absolute(options.Bind(r, lossName));
             }
-            var data = env.OpenData(settings.DataSpec, settings.Data);
+            var data = env.OpenData(settings.DataSpec, isResume ? ResumeDataOptions(outDir!, settings) : settings.Data);
             TrainRun.Validate(settings, data);
             string folder = outDir ?? RunFolder.Default(settings.Loss, env.Now());
-            bool created = !isResume && RunFolder.Create(folder, r.GetValue(force));
+            if (!isResume) RunFolder.Check(folder, r.GetValue(force), RunKind.Train, InputPaths.Of(settings));
+
+            // Every input is checked: only now is an old run moved aside and the new folder made.
+            using var protect = env.Signals.Protect();
+            var claimed = isResume ? null : RunFolder.Claim(folder, RunKind.Train);
+            TrainResult result;
             try
             {
-                var result = ProgressHost.Run(stdout, env.Interactive, progress => TrainRun.Execute(settings, data, folder, isResume, progress()));
-                stdout.WriteLine(Summary(settings, result, data.NominalNoise, data.RealizedFlipRate));
-                stdout.WriteLine($"run folder: {folder} (run.json, checkpoint.bin, best-model.bin, metrics.json, curves.png, test-per-class.csv, tensorboard/)");
-                return 0;
+                result = ProgressHost.Run(stdout, env.Interactive, progress => TrainRun.Execute(settings, data, folder, isResume, progress(), env.Signals.Token));
+            }
+            catch (RunInterruptedException stop)
+            {
+                claimed?.Close();
+                throw new CommandInterruptedException(InterruptedMessage(folder, stop));
             }
             catch
             {
-                // A run that failed before its first checkpoint leaves nothing behind.
-                if (!File.Exists(Path.Combine(folder, Checkpoint.FileName))) RunFolder.RemoveIfCreated(folder, created);
+                // A run that failed before its first checkpoint leaves the folder as it found it.
+                claimed?.Close();
                 throw;
             }
+            claimed?.Close();
+            stdout.WriteLine(Summary(settings, result, data.NominalNoise, data.RealizedFlipRate));
+            stdout.WriteLine($"run folder: {folder} (run.json, checkpoint.bin, best-model.bin, metrics.json, curves.png, test-per-class.csv, tensorboard/)");
+            return 0;
         });
         return command;
+    }
+
+    /// <summary>What an interrupted train run left, and the command that continues it.</summary>
+    internal static string InterruptedMessage(string folder, RunInterruptedException stop) =>
+        OutputFolder.HoldsProgress(folder)
+            ? $"interrupted in epoch {stop.Epoch}; {folder} keeps its last checkpoint: continue with `topk train --out {folder} --resume`."
+            : $"interrupted in epoch {stop.Epoch}, before the first checkpoint; nothing was kept: run the same command again.";
+
+    /// <summary>A resumed image-folder run decodes at the size it was trained at, whatever the default says now.</summary>
+    internal static Data.DataOptions ResumeDataOptions(string folder, TrainSettings settings)
+    {
+        var shape = Json.Read<RunConfig>(Path.Combine(folder, RunConfig.FileName)).SampleShape;
+        return shape is [3, var h, _] && h > 1 ? settings.Data with { ImageSize = h } : settings.Data;
     }
 
     private static string Summary(TrainSettings s, TrainResult result, double nominal, double realized)

@@ -13,7 +13,8 @@ public sealed class TrainOptions
 {
     public readonly Option<string> Data = new("--data") { Description = "Dataset: synthetic, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, cifar100:DIR, folder:DIR", DefaultValueFactory = _ => "synthetic" };
     public readonly Option<string> Model = new("--model") { Description = "Model: " + ModelFactory.Help, DefaultValueFactory = _ => "mlp" };
-    public readonly Option<bool> NormedHead = new("--normed-head") { Description = "Cosine classifier head (NormedLinear), as used with ldam and imbalanced-noised" };
+    public readonly Option<bool?> NormedHead = new("--normed-head") { Description = "Cosine classifier head (NormedLinear): default on for ldam and imbalanced-noised (their published recipes), off otherwise; --normed-head false turns it off" };
+    public readonly Option<int?> ImageSize = new("--image-size") { Description = "folder:DIR images: side of the square the images are resized and cropped to, 8..1024 (default: their median shorter side, up to 224)" };
     public readonly Option<string?> InitWeights = new("--init-weights") { Description = "Start from TorchSharp weights saved with Module.save (same architecture)" };
     public readonly Option<double?> Tau = new("--tau") { Description = "smooth-svm / multi-k-svm temperature τ > 0, logit-adjusted strength τ (default 1)" };
     public readonly Option<double?> Alpha = new("--alpha") { Description = "smooth/hard-svm margin α ≥ 0 (default 1)" };
@@ -45,7 +46,7 @@ public sealed class TrainOptions
 
     public IEnumerable<Option> All(bool withLossOptions = true)
     {
-        Option[] data = [Data, Model, NormedHead, InitWeights];
+        Option[] data = [Data, Model, NormedHead, InitWeights, ImageSize];
         Option[] loss = [Tau, Alpha, Epsilon, Samples, Gamma, MaxMargin, Scale, KMix];
         Option[] rest = [Epochs, BatchSize, Lr, Momentum, Nesterov, WeightDecay, Milestones, GammaLr, Noise, NoiseGroups, Groups,
             TrainSize, LongTail, ValidationSize, K, EarlyStop, Seed, Device, Threads];
@@ -87,6 +88,7 @@ public sealed class TrainOptions
                 LongTail = OptionRanges.Optional(r.GetValue(LongTail), (v, o) => OptionRanges.In(v, 1, 1e9, o), "--long-tail"),
                 ValidationSize = r.GetValue(ValidationSize) is { } v ? OptionRanges.IntIn(v, 1, int.MaxValue, "--validation-size") : null,
                 Seed = OptionRanges.IntIn(r.GetValue(Seed), 0, int.MaxValue, "--seed"),
+                ImageSize = r.GetValue(ImageSize) is { } size ? OptionRanges.IntIn(size, 8, 1024, "--image-size") : null,
             },
             Model = model,
             NormedHead = r.GetValue(NormedHead),

@@ -35,9 +35,10 @@ public static class FolderSource
         {
             // One flat tree: carve test (and later validation) from it.
             var (classes, all) = Scan(spec, root, null);
+            int flatSize = CheckedImageSize(options, all, []);
             notes.Add($"image folder {root}: one tree of {classes.Length} classes, {all.Count} images; 10% test carved (stratified, seed {options.Seed})");
             var names = ClassNames(release, classes, notes);
-            var pool = Dataset($"{spec} (train)", all, names, options.ImageSize);
+            var pool = Dataset($"{spec} (train)", all, names, flatSize);
             var (trainIdx, testIdx) = TrainingSplits.HoldOut(pool.Labels, classes.Length, all.Count / 10, Seeds.Derive(options.Seed, "folder-test"));
             var train = pool.Subset($"{spec} (train)", trainIdx, trainIdx.Select(i => pool.Labels[i]).ToArray());
             var test = pool.Subset($"{spec} (test)", testIdx, testIdx.Select(i => pool.Labels[i]).ToArray());
@@ -45,23 +46,37 @@ public static class FolderSource
         }
 
         var (trainClasses, trainFiles) = Scan(spec, trainDir, null);
+        if (testDir is null && valDir is null)
+            throw new UsageException($"--data {spec}: {root} has train/ but neither test/ nor val/; add one, or use a flat tree of class folders");
+        var valFiles = valDir is null ? null : Scan(spec, valDir, trainClasses).Files;
+        var testFiles = testDir is null ? null : Scan(spec, testDir, trainClasses).Files;
+        // Every split's files are checked now, before any training: a broken test image must not wait for the end.
+        int size = CheckedImageSize(options, trainFiles, [.. valFiles ?? [], .. testFiles ?? []]);
         var classNames = ClassNames(release, trainClasses, notes);
-        var trainSet = Dataset($"{spec} (train)", trainFiles, classNames, options.ImageSize);
-        FolderDataset? Split(string? dir, string split) =>
-            dir is null ? null : Dataset($"{spec} ({split})", Scan(spec, dir, trainClasses).Files, classNames, options.ImageSize);
+        var trainSet = Dataset($"{spec} (train)", trainFiles, classNames, size);
+        FolderDataset? Split(List<(string Path, int Label)>? files, string split) =>
+            files is null ? null : Dataset($"{spec} ({split})", files, classNames, size);
 
-        if (testDir is not null)
+        if (testFiles is not null)
         {
-            var validation = Split(valDir, "validation");
+            var validation = Split(valFiles, "validation");
             notes.Add($"image folder {root}: train {trainSet.Count}, {(validation is null ? "validation carved from train" : $"val {validation.Count}")}, test; {trainClasses.Length} classes");
-            return new SourceData(trainSet, validation, Split(testDir, "test")!, null, trainSet.Count / 10, notes);
+            return new SourceData(trainSet, validation, Split(testFiles, "test")!, null, trainSet.Count / 10, notes);
         }
-        if (valDir is not null)
-        {
-            notes.Add($"image folder {root}: no test/ folder, so val/ is the test split and validation is carved from train");
-            return new SourceData(trainSet, null, Split(valDir, "test")!, null, trainSet.Count / 10, notes);
-        }
-        throw new UsageException($"--data {spec}: {root} has train/ but neither test/ nor val/; add one, or use a flat tree of class folders");
+        notes.Add($"image folder {root}: no test/ folder, so val/ is the test split and validation is carved from train");
+        return new SourceData(trainSet, null, Split(valFiles, "test")!, null, trainSet.Count / 10, notes);
+    }
+
+    /// <summary>
+    /// Reads the header of every file (<see cref="ImageHeaders"/>) and returns the side images are
+    /// resized to: --image-size, else the median shorter side of the training images, at most 224.
+    /// </summary>
+    private static int CheckedImageSize(DataOptions options, List<(string Path, int Label)> train, IEnumerable<(string Path, int Label)> otherSplits)
+    {
+        var sizes = ImageHeaders.ReadAll([.. train.Select(f => f.Path), .. otherSplits.Select(f => f.Path)]);
+        if (options.ImageSize is { } chosen) return chosen;
+        var shorter = sizes.Take(train.Count).Select(s => Math.Min(s.Width, s.Height)).Order().ToArray();
+        return Math.Clamp(shorter[shorter.Length / 2], 8, ImageHeaders.DefaultMaxSize);
     }
 
     private static string[] ClassNames(PlantNetMetadata.Release? release, string[] folders, List<string> notes)

@@ -43,9 +43,10 @@ public sealed record DataOptions
     public int Seed { get; init; } = 1234;
     /// <summary>
     /// Side of the square images a <c>folder:DIR</c> dataset is resized to (shorter side to this size,
-    /// then a center crop). Ignored by the other datasets, whose images have a fixed size.
+    /// then a center crop); null = the images' own size (the median shorter side) up to 224.
+    /// Ignored by the other datasets, whose images have a fixed size.
     /// </summary>
-    public int ImageSize { get; init; } = 224;
+    public int? ImageSize { get; init; }
 }
 
 /// <summary>What the experiment runs on, plus the facts a report must state.</summary>

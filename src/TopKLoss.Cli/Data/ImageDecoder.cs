@@ -11,13 +11,13 @@ namespace TopKLoss.Cli.Data;
 /// </summary>
 public static class ImageDecoder
 {
-    public static void Decode(string path, int sampleIndex, int size, Normalization normalization, Span<float> destination)
+    public static void Decode(string path, int? sampleIndex, int size, Normalization normalization, Span<float> destination)
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DataFormatException($"{path}: cannot read image (record {sampleIndex}): {e.Message}");
+            throw DataFormatException.At(path, 0, sampleIndex, $"cannot read image: {e.Message}");
         }
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data) ?? throw Undecodable(path, sampleIndex, bytes);
@@ -58,7 +58,7 @@ public static class ImageDecoder
     }
 
     /// <summary>Skia found no codec: a known signature means the header itself is cut or broken.</summary>
-    private static DataFormatException Undecodable(string path, int sampleIndex, byte[] bytes)
+    internal static DataFormatException Undecodable(string path, int? sampleIndex, ReadOnlySpan<byte> bytes)
     {
         string? format = Signature(bytes);
         return format is null
@@ -66,7 +66,7 @@ public static class ImageDecoder
             : DataFormatException.At(path, bytes.Length, sampleIndex, $"truncated or corrupt {format}: its header cannot be read; the file ends at byte {bytes.Length}");
     }
 
-    private static string? Signature(ReadOnlySpan<byte> b) =>
+    internal static string? Signature(ReadOnlySpan<byte> b) =>
         b.StartsWith((byte[])[0xFF, 0xD8, 0xFF]) ? "JPEG"
         : b.StartsWith((byte[])[0x89, (byte)'P', (byte)'N', (byte)'G']) ? "PNG"
         : b.StartsWith("GIF8"u8) ? "GIF"

@@ -89,8 +89,16 @@ public abstract class StoredDataset : IDataset
         fixed (float* basePointer = destination)
         {
             nint address = (nint)basePointer;
-            Parallel.For(0, indices.Length, i =>
-                WriteSample(indices[i], new Span<float>((float*)address + (long)i * size, size), crops[i]));
+            try
+            {
+                Parallel.For(0, indices.Length, i =>
+                    WriteSample(indices[i], new Span<float>((float*)address + (long)i * size, size), crops[i]));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                // Parallel.For wraps the decoder's error; the user needs its message (the file), not "one or more errors".
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
         }
     }
 

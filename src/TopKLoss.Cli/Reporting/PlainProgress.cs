@@ -18,7 +18,7 @@ public sealed class PlainProgress(TextWriter output) : ITrainingProgress
     public void RunStarted(string title, int epochs, int batchesPerEpoch)
     {
         (this.title, this.epochs, batches) = (title, epochs, batchesPerEpoch);
-        output.WriteLine($"[{title}] {epochs} epochs × {batchesPerEpoch} batches");
+        output.WriteLine($"[{title}] {Words.Count(epochs, "epoch")} × {Words.Count(batchesPerEpoch, "batch", "batches")}");
         sinceLine.Restart();
     }
 

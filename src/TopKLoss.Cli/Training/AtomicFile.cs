@@ -15,7 +15,7 @@ public static class AtomicFile
             // Serialize to memory first: TorchSharp's savers close the stream they are given.
             var buffer = new MemoryStream();
             write(buffer);
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            using (var file = Create(temp, path))
             {
                 file.Write(buffer.ToArray());   // ToArray still works once the saver has closed the stream
                 file.Flush(flushToDisk: true);
@@ -26,6 +26,16 @@ public static class AtomicFile
         {
             try { File.Delete(temp); } catch (IOException) { /* best effort: the original error matters */ }
             throw;
+        }
+    }
+
+    /// <summary>Opens the temporary file; an error names the file the user asked for, not its temporary name.</summary>
+    private static FileStream Create(string temp, string path)
+    {
+        try { return new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write {path}: {e.Message.Replace(temp, path, StringComparison.Ordinal)}", e);
         }
     }
 

@@ -21,13 +21,16 @@ public sealed record LossOptions
 /// <summary>Which validation metric picks the best epoch.</summary>
 public enum EarlyStopMetric { TopK, MacroTopK }
 
-/// <summary>Everything one training run needs, validated (see <see cref="Commands.SettingsBinder"/>).</summary>
+/// <summary>Everything one training run needs, validated (see <see cref="Commands.TrainOptions"/>).</summary>
 public sealed record TrainSettings
 {
     public string DataSpec { get; init; } = "synthetic";
     public DataOptions Data { get; init; } = new();
     public string Model { get; init; } = "mlp";
-    public bool NormedHead { get; init; }
+    /// <summary>--normed-head: null = the loss's published choice (<see cref="CosineHead"/>).</summary>
+    public bool? NormedHead { get; init; }
+    /// <summary>Whether the model gets the cosine head.</summary>
+    public bool UsesNormedHead => CosineHead.Uses(NormedHead, Loss);
     public string? InitWeights { get; init; }
     public string Loss { get; init; } = "ce";
     public LossOptions LossOptions { get; init; } = new();

@@ -13,8 +13,15 @@ namespace TopKLoss.Cli.Training;
 /// top-k (early stopping as model selection), checkpoints every epoch, and finally evaluates the
 /// best model on the test split.
 /// </summary>
-public sealed class Trainer(TrainSettings settings, DataBundle data, string runDirectory, ITrainingProgress progress, TensorBoardLog? tensorBoard = null)
+/// <remarks>
+/// <paramref name="interrupt"/> is checked after every step and evaluation batch: the run then
+/// stops with a <see cref="Commands.RunInterruptedException"/>, its last checkpoint intact.
+/// </remarks>
+public sealed class Trainer(TrainSettings settings, DataBundle data, string runDirectory, ITrainingProgress progress,
+    TensorBoardLog? tensorBoard = null, CancellationToken interrupt = default)
 {
+    private readonly DivergenceGuard divergence = new(settings);
+
     /// <summary>The ks every evaluation reports: 1, 2, 3, 5, 10 and the run's k, below the class count.</summary>
     public static int[] ReportedKs(int k, int classCount) =>
         new[] { 1, 2, 3, 5, 10, k }.Where(x => x < classCount || x == 1).Distinct().Order().ToArray();
@@ -27,7 +34,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
         int k = settings.LossOptions.K;
         CpuThreads.Apply(settings.Threads, settings.Model);
         torch.manual_seed(settings.Seed);
-        using var model = ModelFactory.Create(settings.Model, data.Train.SampleShape, classCount, settings.NormedHead);
+        using var model = ModelFactory.Create(settings.Model, data.Train.SampleShape, classCount, settings.UsesNormedHead);
         if (settings.InitWeights is { } init) Checkpoint.LoadModel(init, model);
         model.to(device);
         using var generator = new Generator((ulong)settings.Seed, device);
@@ -49,7 +56,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             double lr = optimizer.ParamGroups.First().LearningRate;
             var (trainLoss, trainTop1, samplesPerSecond) = TrainEpoch(model, criterion, optimizer, train, epoch, device);
             scheduler.step();
-            var validation = Evaluate(model, data.Validation, [k], device);
+            var validation = Evaluate(model, data.Validation, [k], device, interrupt: Interrupt(epoch + 1));
             double metric = settings.EarlyStop == EarlyStopMetric.TopK ? validation.MicroAt(k) : validation.MacroAt(k);
             bool isBest = metric > state.BestMetric;
             if (isBest)
@@ -67,9 +74,15 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
 
         string best = Path.Combine(runDirectory, Checkpoint.BestModelFileName);
         if (File.Exists(best)) Checkpoint.LoadModel(best, model);
-        var test = Evaluate(model, data.Test, ReportedKs(k, classCount), device);
+        var test = Evaluate(model, data.Test, ReportedKs(k, classCount), device, interrupt: Interrupt(settings.Epochs));
         return new TrainResult(test, state.History, state.BestEpoch, state.BestMetric, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Throws once an interruption was requested (for evaluations, which have no step to name).</summary>
+    private Action Interrupt(int epoch) => () =>
+    {
+        if (interrupt.IsCancellationRequested) throw new Commands.RunInterruptedException(epoch, 0);
+    };
 
     private (double Loss, double Top1, double SamplesPerSecond) TrainEpoch(nn.Module<Tensor, Tensor> model,
         nn.Module<Tensor, Tensor, Tensor> criterion, optim.Optimizer optimizer, BatchLoader batches, int epoch, Device device)
@@ -89,19 +102,20 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             optimizer.step();
             long n = y.shape[0];
             float value = loss.item<float>();
-            if (!float.IsFinite(value))
-                throw new UsageException($"training diverged: loss {value} at epoch {epoch + 1}, batch {batch.Index + 1}; lower --lr (now {settings.LearningRate}) or check the loss options.");
+            divergence.Check(value, epoch + 1, batch.Index + 1);
             lossSum += value * n;
             correct += scores.argmax(1).eq(y).sum().item<long>();
             seen += n;
             double rate = seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             progress.Batch(epoch + 1, batch.Index + 1, lossSum / seen, (double)correct / seen, rate);
+            if (interrupt.IsCancellationRequested) throw new Commands.RunInterruptedException(epoch + 1, batch.Index + 1);
         }
         return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9));
     }
 
     /// <summary>Top-k metrics of <paramref name="model"/> on <paramref name="dataset"/> (eval mode, no gradients, no augmentation).</summary>
-    public static MetricsReport Evaluate(nn.Module<Tensor, Tensor> model, IDataset dataset, int[] ks, Device device, int batchSize = 256)
+    public static MetricsReport Evaluate(nn.Module<Tensor, Tensor> model, IDataset dataset, int[] ks, Device device, int batchSize = 256,
+        Action? interrupt = null)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -110,6 +124,7 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
         {
             using var scope = NewDisposeScope();
             meter.Add(model.call(batch.InputTensor(device)), batch.LabelTensor(device));
+            interrupt?.Invoke();
         }
         return meter.Report();
     }

@@ -74,9 +74,10 @@ public class BatchLoaderTests
         using var dir = new TempDirectory();
         var classDir = dir.Sub("train", "a");
         dir.Sub("test", "a");
-        File.WriteAllText(Path.Combine(classDir, "broken.png"), "no png");
+        DataWriters.Image(Path.Combine(classDir, "broken.png"), 4, 4, SkiaSharp.SKColors.Red);
         DataWriters.Image(Path.Combine(dir.Path, "test", "a", "ok.png"), 4, 4, SkiaSharp.SKColors.Red);
         var source = FolderSource.Open("folder:x", dir.Path, new DataOptions { ImageSize = 8 });
+        File.WriteAllText(Path.Combine(classDir, "broken.png"), "no png");   // broken after the headers were checked
         var loader = new BatchLoader(source.Train, 4, false, false, 0);
         var e = Assert.Throws<DataFormatException>(() => loader.Epoch(0).ToList());
         Assert.Contains("broken.png", e.Message);

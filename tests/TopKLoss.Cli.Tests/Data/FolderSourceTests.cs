@@ -109,6 +109,9 @@ public class FolderSourceTests
     {
         using var dir = new TempDirectory();
         Tree(dir.Path, ["train", "test"], ["a", "b"], 2, format);
+        DataWriters.NoiseImage(Path.Combine(dir.Path, "test", "b", $"img1.{ext}"), 64, 64, format);
+        // Opened while whole (opening checks every header); the files break afterwards, so decoding must name them.
+        var source = FolderSource.Open("folder:x", dir.Path, new DataOptions { ImageSize = 8 });
         // Pixel data cut in the middle: the decoder reports incomplete input.
         string truncated = Path.Combine(dir.Path, "test", "b", $"img1.{ext}");
         DataWriters.NoiseImage(truncated, 64, 64, format);
@@ -119,7 +122,6 @@ public class FolderSourceTests
         File.WriteAllBytes(headerCut, File.ReadAllBytes(headerCut)[..20]);
         string corrupt = Path.Combine(dir.Path, "test", "a", $"img0.{ext}");
         File.WriteAllText(corrupt, "this is not an image");
-        var source = FolderSource.Open("folder:x", dir.Path, new DataOptions { ImageSize = 8 });
         var x = new float[192];
 
         var e = Assert.Throws<DataFormatException>(() => source.Test.Load([3], x, false, new Random(0)));

@@ -12,7 +12,7 @@ public class ResumeTests
     private static Dictionary<string, float[]> FinalWeights(string folder)
     {
         var config = Json.Read<RunConfig>(Path.Combine(folder, RunConfig.FileName));
-        using var model = ModelFactory.Create(config.Settings.Model, config.SampleShape, config.ClassCount, config.Settings.NormedHead);
+        using var model = ModelFactory.Create(config.Settings.Model, config.SampleShape, config.ClassCount, config.Settings.UsesNormedHead);
         using var optimizer = torch.optim.SGD(model.parameters(), 0.1, 0.9);
         using var generator = new torch.Generator(0);
         Checkpoint.Load(folder, model, optimizer, generator);
