@@ -53,7 +53,7 @@ public static class PredictCommand
             {
                 string which = OptionRanges.OneOf(splitName ?? "test", ["test", "validation", "train"], "--split");
                 spec ??= run.Config.Settings.DataSpec;
-                var bundle = env.OpenData(spec, run.Config.Settings.Data);
+                var bundle = env.OpenData(spec, run.Data);
                 dataset = which switch { "train" => bundle.Train, "validation" => bundle.Validation, _ => bundle.Test };
                 run.RequireCompatible(dataset, spec);
                 ids = Enumerable.Range(0, dataset.Count).Select(i => $"{which}#{i}").ToArray();
@@ -67,7 +67,7 @@ public static class PredictCommand
             if (request is not null)
             {
                 // Calibrated on the run's own validation split (held out of training, exchangeable with its test data).
-                var calibration = env.OpenData(run.Config.Settings.DataSpec, run.Config.Settings.Data).Validation;
+                var calibration = env.OpenData(run.Config.Settings.DataSpec, run.Data).Validation;
                 run.RequireCompatible(calibration, run.Config.Settings.DataSpec);
                 var (calScores, calLabels) = ModelScores.Of(model, calibration, dev);
                 predictor = SetOptions.Fit(request, calScores, calLabels);

@@ -20,12 +20,15 @@ public sealed record TrainedRun(string Directory, RunConfig Config, string Weigh
         return new TrainedRun(directory, Json.Read<RunConfig>(configPath), weights);
     }
 
+    /// <summary>The run's data options with image folders decoded at the size the model was trained on.</summary>
+    public DataOptions Data => Config.Settings.Data with { ImageSize = Config.SampleShape is [3, var h, _] && h > 1 ? h : null };
+
     /// <summary>The best model, on <paramref name="device"/>, with the run's thread setting.</summary>
     public nn.Module<Tensor, Tensor> LoadModel(Device device)
     {
         CpuThreads.Apply(Config.Settings.Threads, Config.Settings.Model);
         torch.manual_seed(Config.Settings.Seed);
-        var model = ModelFactory.Create(Config.Settings.Model, Config.SampleShape, Config.ClassCount, Config.Settings.NormedHead);
+        var model = ModelFactory.Create(Config.Settings.Model, Config.SampleShape, Config.ClassCount, Config.Settings.UsesNormedHead);
         Checkpoint.LoadModel(Weights, model);
         model.to(device);
         return model;

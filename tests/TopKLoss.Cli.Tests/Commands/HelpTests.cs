@@ -11,18 +11,26 @@ namespace TopKLoss.Cli.Tests.Commands;
 /// </summary>
 public class HelpTests
 {
-    private static readonly string[] Losses = ["ce", "smooth-svm", "hard-svm", "noised", "imbalanced-noised", "focal", "ldam"];
+    private static readonly string[] Losses = ["ce", "smooth-svm", "hard-svm", "noised", "imbalanced-noised", "focal", "ldam",
+        "balanced-softmax", "logit-adjusted", "multi-k-svm"];
 
-    private static readonly string[] TrainingOptions = ["--data", "--model", "--normed-head", "--init-weights", "--tau", "--alpha",
-        "--epsilon", "--samples", "--gamma", "--max-margin", "--scale", "--epochs", "--batch-size", "--lr", "--momentum", "--nesterov",
+    private static readonly string[] TrainingOptions = ["--data", "--model", "--normed-head", "--init-weights", "--image-size", "--tau", "--alpha",
+        "--epsilon", "--samples", "--gamma", "--max-margin", "--scale", "--k-mix", "--epochs", "--batch-size", "--lr", "--momentum", "--nesterov",
         "--weight-decay", "--milestones", "--gamma-lr", "--noise", "--noise-groups", "--groups", "--train-size", "--long-tail",
         "--validation-size", "--k", "--early-stop", "--seed", "--device", "--threads"];
+
+    /// <summary>The prediction-set and report options (SetOptions, EvalReports) after the first, which names the coverage level.</summary>
+    private static readonly string[] SetOptions = ["--set-score", "--raps-lambda", "--raps-k-reg", "--class-conditional", "--save-sets"];
+    private static readonly string[] ReportOptions = ["--calibration", "--shot-table", "--many-shot", "--few-shot"];
 
     public static TheoryData<string, string[]> CommandOptions => new()
     {
         { "train", [.. TrainingOptions, "--loss", "--out", "--resume", "--force"] },
-        { "eval", ["--checkpoint", "--data", "--k", "--csv", "--device"] },
-        { "compare", [.. TrainingOptions, "--losses", "--seeds", "--report-k", "--out", "--force"] },
+        { "eval", ["--checkpoint", "--data", "--k", "--csv", "--device", "--sets", "--set-size", "--alpha", .. SetOptions, .. ReportOptions] },
+        { "compare", [.. TrainingOptions, "--losses", "--seeds", "--report-k", "--out", "--force", "--resume",
+            "--sets", "--set-size", "--set-alpha", .. SetOptions, .. ReportOptions] },
+        { "predict", ["--checkpoint", "--input", "--data", "--split", "--k", "--format", "--device", "--load-sets",
+            "--sets", "--set-size", "--alpha", .. SetOptions] },
         { "demo", ["--out", "--force"] },
     };
 
@@ -78,7 +86,7 @@ public class HelpTests
     public void RootHelpListsEachCommandOnceWithItsOwnDescription()
     {
         var commands = HelpOf()["Commands"];
-        Assert.Equal(["demo", "train", "eval", "compare"], commands.Select(c => Assert.Single(c.Names)));
+        Assert.Equal(["demo", "train", "eval", "compare", "predict"], commands.Select(c => Assert.Single(c.Names)));
         foreach (var command in commands)
             Assert.Equal(string.Join(" ", HelpOf(command.Names[0])["Description"].Select(l => l.Description)), command.Description);
     }
@@ -110,7 +118,7 @@ public class HelpTests
         var loss = DescriptionOf(Sections(train), "--loss");
         var withoutNoised = DescribedLosses(Regex.Replace(loss, @"; noised = [^;]*", ""));
         Assert.Equal(Losses.Where(l => l != "noised"), withoutNoised);
-        Assert.Equal(Losses.Where(l => l != "noised"), ListedLosses("losses: ce, smooth-svm, hard-svm, imbalanced-noised, focal, ldam [default: ce]"));
+        Assert.Equal(Losses.Where(l => l != "noised"), ListedLosses("losses: ce, smooth-svm, hard-svm, imbalanced-noised, focal, ldam, balanced-softmax, logit-adjusted, multi-k-svm [default: ce]"));
     }
 }
 
