@@ -107,19 +107,19 @@ public sealed class EvalReports
     {
         if (result.Sets is { } s)
         {
-            yield return string.Format(CultureInfo.InvariantCulture, "{0}: coverage {1:F4} (macro {2:F4}, worst class {3:F4}), mean size {4:F3}",
-                result.SetsDescription, s.Coverage, s.MacroCoverage, s.WorstClassCoverage, s.MeanSize);
+            yield return string.Format(CultureInfo.InvariantCulture, "{0}: coverage {1:F2} % (macro {2:F2} %, worst class {3:F2} %), mean size {4:F3}",
+                result.SetsDescription, 100 * s.Coverage, 100 * s.MacroCoverage, 100 * s.WorstClassCoverage, s.MeanSize);
             yield return "set sizes: " + string.Join(" ", s.SizeCounts.Select((count, size) => (count, size)).Where(p => p.count > 0).Select(p => $"{p.size}:{p.count}"));
         }
         if (result.Calibration is { } c)
-            yield return string.Format(CultureInfo.InvariantCulture, "ECE {0:F4} ({1} equal-width bins, {2} samples)", c.Ece, c.Bins.Count, c.Samples);
+            yield return string.Format(CultureInfo.InvariantCulture, "ECE {0:F2} % ({1} equal-width bins, {2} samples)", 100 * c.Ece, c.Bins.Count, c.Samples);
         if (result.Shots is { } t)
         {
             yield return $"shots (training count: many > {t.ManyThreshold}, medium {t.FewThreshold}..{t.ManyThreshold}, few < {t.FewThreshold}):";
             foreach (var group in new[] { ShotGroup.Many, ShotGroup.Medium, ShotGroup.Few })
                 yield return string.Format(CultureInfo.InvariantCulture, "  {0,-6} {1,4} classes ({2} in test)  ", group.ToString().ToLowerInvariant(),
                     t.Classes(group).Count, t.PresentClasses(group)) + string.Join("  ", result.Ks.Select(k =>
-                    string.Format(CultureInfo.InvariantCulture, "macro top-{0} {1:F4}", k, t.Macro(group, k))));
+                    string.Format(CultureInfo.InvariantCulture, "macro top-{0} {1:F2} %", k, 100 * t.Macro(group, k))));
         }
     }
 

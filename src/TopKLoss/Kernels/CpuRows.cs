@@ -38,6 +38,7 @@ internal static unsafe class CpuRows
         ? RowTop.Bounds(Row<float>(basePtr, row, n), q, skip, out lowerQth, out largest, out largestExcept)
         : RowTop.Bounds(Row<double>(basePtr, row, n), q, skip, out lowerQth, out largest, out largestExcept);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Load(nint basePtr, bool isFloat, long row, int n, Span<double> destination)
     {
         if (isFloat)
@@ -48,6 +49,7 @@ internal static unsafe class CpuRows
         else new ReadOnlySpan<double>((double*)basePtr + row * n, n).CopyTo(destination);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Store(nint basePtr, bool isFloat, long row, int n, ReadOnlySpan<double> source)
     {
         if (isFloat)

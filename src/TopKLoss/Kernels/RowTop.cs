@@ -10,6 +10,7 @@ internal static class RowTop
     /// equal values the lower index comes first. O(n) for random data: most entries fail the
     /// comparison with the current q-th value and cost one compare.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Largest(ReadOnlySpan<double> row, Span<double> values, Span<int> indices)
     {
         int count = 0;
@@ -23,6 +24,7 @@ internal static class RowTop
     /// last value once it is full), in index order, to the exact insertion (same result, ties included). Returns false, leaving the lists undefined,
     /// when the row holds NaN or ±inf.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Scan<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int q = values.Length, n = row.Length, width = Vector<T>.Count;
@@ -51,6 +53,7 @@ internal static class RowTop
     /// entry, since q distinct entries are ≥ it), the largest entry, and whether the row is finite
     /// (x − x is NaN exactly for NaN and ±inf). Needs n ≥ 2·q·width.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ChunkMaxima<T>(ReadOnlySpan<T> row, int q, out T threshold, out T largest) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = row.Length, width = Vector<T>.Count;
@@ -85,6 +88,7 @@ internal static class RowTop
     /// lowerQth ≤ the q-th largest entry, the largest entry, and the largest entry other than index
     /// skip. False (use <see cref="Scan{T}"/>) for short or non-finite rows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Bounds<T>(ReadOnlySpan<T> row, int q, int skip, out double lowerQth, out double largest, out double largestExcept)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -96,6 +100,7 @@ internal static class RowTop
     }
 
     /// <summary>The largest entry of a finite span, −∞ when it is empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T Largest<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Vector<T>.Count, i = 0;
@@ -118,6 +123,7 @@ internal static class RowTop
         return max;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool ScanScalar<T>(ReadOnlySpan<T> row, Span<double> values, Span<int> indices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int count = 0;

@@ -47,6 +47,7 @@ internal static class Selection
     /// The k-th (1-based) in value-descending, index-ascending order of values[offset + i] with
     /// index indices[i], i &lt; count (indices distinct). Sorts a permutation: for the rare large k.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (T Value, int Index) KthBySort<T>(T[] values, int offset, int[] indices, int count, int k, int[] permutation)
         where T : IFloatingPointIeee754<T>
     {

@@ -27,15 +27,15 @@ public class EvalReportsTests
         var predictions = predicted.RootElement.GetProperty("predictions").EnumerateArray().ToArray();
         double coverage = predictions.Average(p => p.GetProperty("set").EnumerateArray().Any(n => n.GetString() == p.GetProperty("label").GetString()) ? 1.0 : 0.0);
         double size = predictions.Average(p => p.GetProperty("set").GetArrayLength());
-        Assert.Equal(Math.Round(coverage, 4), Number(output, @"coverage (\d\.\d{4})"));
+        Assert.Equal(Math.Round(100 * coverage, 2), Number(output, @"coverage (\d+\.\d{2}) %"));
         Assert.Equal(Math.Round(size, 3), Number(output, @"mean size (\d+\.\d{3})"));
-        double ece = Number(output, @"ECE (\d\.\d{4}) \(15 equal-width bins, 100 samples\)");
-        Assert.InRange(ece, 0.0, 1.0);
+        double ece = Number(output, @"ECE (\d+\.\d{2}) % \(15 equal-width bins, 100 samples\)");
+        Assert.InRange(ece, 0.0, 100.0);
         Assert.True(File.Exists(Path.Combine(run, "reliability.png")));
         // 18 training samples per class (20 less 2 held out): all medium with both thresholds at 18, so medium = the overall macro accuracy.
-        double macro1 = Number(output, @"top1_macro (\d\.\d{4})");
+        double macro1 = Number(output, @"top-1 \d+\.\d{2} % \(macro (\d+\.\d{2}) %\)");
         Assert.Contains("many      0 classes", output);
-        Assert.Equal(macro1, Number(output, @"medium\s+10 classes \(10 in test\)\s+macro top-1 (\d\.\d{4})"));
+        Assert.Equal(macro1, Number(output, @"medium\s+10 classes \(10 in test\)\s+macro top-1 (\d+\.\d{2}) %"));
     }
 
     [Theory]

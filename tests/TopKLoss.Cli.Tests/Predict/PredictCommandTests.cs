@@ -40,8 +40,8 @@ public class PredictCommandTests
         }
         // Top-1 and top-3 hits from predict's ranking reproduce eval's accuracies on the same inputs.
         double Hits(int k) => predictions.Count(p => TopNames(p).Take(k).Contains(p.GetProperty("label").GetString())) / 100.0;
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"top1_micro {Hits(1):F4}"), evalOutput);
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"top3_micro {Hits(3):F4}"), evalOutput);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"top-1 {100 * Hits(1):F2} %"), evalOutput);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"top-3 {100 * Hits(3):F2} %"), evalOutput);
 
         // Table and CSV say the same in their own layout.
         string table = CliRunner.RunOk("predict", "--checkpoint", run, "--k", "2");

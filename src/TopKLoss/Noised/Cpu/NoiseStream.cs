@@ -78,6 +78,7 @@ internal readonly struct NoiseStream
     }
 
     /// <summary>The fine word of one draw (scalar Philox: for the few draws the kernel must settle).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public uint FineWord(long row, int sample, int column)
     {
         var (v0, v1, v2, v3) = Philox.Block((uint)(column / PerFineBlock), (uint)sample, (uint)row, (uint)((ulong)row >> 32), f0, f1);
@@ -100,6 +101,7 @@ internal readonly struct NoiseStream
     /// rounded up to <see cref="GroupColumns"/> (whole groups are written). For the slow paths
     /// (every draw of a sample).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FillSample<T>(long row, int sample, int n, Span<T> output) where T : unmanaged, System.Numerics.INumberBase<T>
     {
         Span<uint> buckets = stackalloc uint[GroupColumns], fine = stackalloc uint[GroupColumns];

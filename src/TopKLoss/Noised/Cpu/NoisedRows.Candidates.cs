@@ -13,7 +13,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// upper value x_j + ε·UpperCoarse[h >> 4] reaches the sample's own floor, as candidates of
     /// sample q: bit p of low (words 0, 1) and high (words 2, 3) is column 64·part + p of the group.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Collect(in Words16 w, ulong low, ulong high, int group, int q, ReadOnlySpan<T> x, T epsilon, int samples, Scratch s)
     {
         // the 64 words in place (W0..W3 are consecutive), not copied
@@ -78,6 +78,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// Sample q's 16-bit candidates whose coarse upper value x_j + ε·UpperCoarse[h >> 4] reaches its
     /// floor (and whose column is below n), 16 at a time, into s.Index and s.Bucket; returns how many.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int KeepVector(ReadOnlySpan<T> x, int q, T epsilon, Scratch s)
     {
         int listed = s.Counts[q], kept = 0;
@@ -104,6 +105,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>The scalar path's lists (already filtered by the coarse floor in <see cref="Collect"/>) into s.Index and s.Bucket.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int KeepListed(int q, Scratch s)
     {
         int listed = s.Counts[q];

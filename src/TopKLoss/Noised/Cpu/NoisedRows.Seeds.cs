@@ -10,6 +10,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// s.SeedX laid out like their buckets: entry (2m + h)·16 + ℓ is the column of word m, half h of
     /// block SeedList[ℓ] (−∞ past n or for padding lanes). Any choice is exact; high x gives a high floor.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChooseSeeds(ReadOnlySpan<T> x, Scratch s)
     {
         int n = x.Length, count = 0, lanes = Vector512<T>.Count;
@@ -91,6 +92,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// </summary>
     private static readonly Vector512<int>[] LanePartners = [.. new[] { 8, 4, 2, 1 }.Select(d => Vector512<int>.Indices ^ Vector512.Create(d))];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TopTwoBlocks(Scratch s, int g)
     {
         var max = MemoryMarshal.Cast<T, float>(s.GroupMax.AsSpan());
@@ -118,6 +120,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// <see cref="TopTwoBlocks"/> without 512-bit vectors: the same two blocks (largest maxima, the
     /// lower block first among equal maxima), found in one pass over the 16 block maxima.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TopTwoBlocksScalar(ReadOnlySpan<float> max, Scratch s, int g)
     {
         (float Value, int Lane) best = (float.NegativeInfinity, -1), second = (float.NegativeInfinity, -1);
@@ -132,6 +135,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>A floor on the sample's k-th: the k-th largest lower value x_j + ε·LowerCoarse[h >> 4] of the seeds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T SeedFloor(in Words16 w, int k, T epsilon, Scratch s)
     {
         if (typeof(T) == typeof(float) && k <= 16 && Avx2.IsSupported) return SeedFloorInRegisters(w, k, float.CreateTruncating(epsilon), s);
@@ -165,6 +169,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// 16 lane maxima (the maxima are a subset of the seeds' lower values, so their k-th largest is
     /// at most the seeds' k-th).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T SeedFloorInRegisters(in Words16 w, int k, float epsilon, Scratch s)
     {
         var eps = Vector512.Create(epsilon);

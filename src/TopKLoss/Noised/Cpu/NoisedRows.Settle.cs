@@ -8,6 +8,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// only where an interval meets [L, U] (see the class summary). False only if fewer than k
     /// candidates reach the floor, which the seeds rule out.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Settle(ReadOnlySpan<T> x, long row, int q, int k, int listed, T epsilon, NoiseStream noise, Scratch s, out T value, out int index)
     {
         (value, index) = (T.Zero, 0);
@@ -42,6 +43,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// test, the intervals, L and U by <see cref="Sort16"/>, one round of exact draws, then the k-th
     /// by value and index among the ≤ 16 survivors.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SettleOneVector(ReadOnlySpan<T> x, long row, int q, int k, T epsilon, NoiseStream noise, Scratch s, out T value, out int index)
     {
         (value, index) = (T.Zero, 0);
@@ -93,6 +95,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// The listed candidates' intervals [x + ε·Lower[h], x + ε·Upper[h]], keeping (compacted, in list
     /// order) those whose upper end reaches L, the k-th largest lower end; returns how many.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Intervals(ReadOnlySpan<T> x, int listed, int k, T epsilon, Scratch s)
     {
         T[] lowerTable = LowerTable, upperTable = UpperTable;
@@ -116,6 +119,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary><see cref="Intervals"/> 16 candidates at a time (float, AVX2 or AVX-512): gathers, a vector k-th largest, compress stores in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int IntervalsVector(ReadOnlySpan<T> x, int listed, int k, T epsilon, Scratch s, out float lowKth)
     {
         int padded = (listed + 15) & ~15, count = 0;
@@ -156,6 +160,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// Float, at most 16 intervals in one vector: draws exactly every interval that meets [L, U]
     /// (k-th largest lower and upper ends, by <see cref="Sort16"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void DrawAmbiguousFew(ReadOnlySpan<T> x, long row, int q, int k, int count, float lowKthOfAll, T epsilon, NoiseStream noise, Scratch s)
     {
         var valid = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
@@ -190,6 +195,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// The k-th largest of values (float, length a multiple of 16): for k ≤ 16 the top 16 are kept
     /// sorted in one vector (<see cref="Sort16"/>), else <see cref="KthLargest"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T KthLargestFew(ReadOnlySpan<T> values, int k)
     {
         if (k > 16) return KthLargest(values, k);
@@ -209,6 +215,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>The k-th largest of values[0 .. count − 1] (count ≥ k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static T Kth(T[] values, int count, int k, Scratch s)
     {
         var top = s.TopValues.AsSpan(0, k);
@@ -223,6 +230,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// values separately: k rounds at most of a vector maximum over the values below the previous
     /// round's (read-only: no stores for the next round to wait on).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T KthLargest(ReadOnlySpan<T> values, int k)
     {
         int lanes = Vector512<T>.Count;

@@ -10,6 +10,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// groups with a reachable column, listed in s.Live. The columns are computed 8, 4 or 2 at a time
     /// (float64 lanes of the widest vector) and the rest one by one; any width gives sound thresholds.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ColumnThresholds(ReadOnlySpan<T> x, T floor, T epsilon, Scratch s)
     {
         int n = x.Length, j = 0, live = 0;
@@ -85,6 +86,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>AVX-512: 8 columns per step, the table read by one gather, stored by one saturating narrow. Returns the least threshold.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Thresholds512(T* xs, ushort* thresholds, int* firstReaching, ref int j, int end, ThresholdGrid grid)
     {
         var least = Vector256.Create(CoarseBounds.Buckets);
@@ -99,6 +101,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>AVX2: 4 columns per step, one gather, a saturating pack. Returns the least threshold.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Thresholds256(T* xs, ushort* thresholds, int* firstReaching, ref int j, int end, ThresholdGrid grid)
     {
         var least = Vector128.Create(CoarseBounds.Buckets);
@@ -117,6 +120,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     /// exactly from the mantissa (adding 2⁵² to an integer-valued double puts it in the low bits).
     /// Returns the least threshold.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Thresholds128(T* xs, ushort* thresholds, int* firstReaching, ref int j, int end, ThresholdGrid grid)
     {
         int least = CoarseBounds.Buckets;

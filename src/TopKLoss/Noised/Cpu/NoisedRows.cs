@@ -31,10 +31,11 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     private const int Group = NoiseStream.GroupSize;
     private const int GroupColumns = NoiseStream.GroupColumns;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(nint xPtr, long batch, int n, int k, T epsilon, int samples, NoiseStream noise,
         double[] values, int[] indices, bool[] nanRows)
     {
-        CpuRows.For(batch, (long)n * samples / 4, 0, (first, end, _) =>
+        CpuRows.For(batch, (long)n * samples / 4, 0, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, _) =>
         {
             var scratch = cached is { } c && c.Fits(n, k, samples) ? c : cached = new Scratch(n, k, samples);
             for (long r = first; r < end; r++)
@@ -141,6 +142,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     private enum RowKind { Bounded, Unbounded, NaN }
 
     /// <summary>NaN anywhere; else whether every |x| + 9ε is finite (no sum can overflow), which the bounds need.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RowKind Classify(ReadOnlySpan<T> x, T epsilon)
     {
         var largest = Vector256<T>.Zero;
@@ -162,6 +164,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>ε = 0: x + 0·z = x, so every sample picks the hard k-th largest (no noise drawn).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Hard(ReadOnlySpan<T> x, int k, Scratch s, Span<int> rowIndices)
     {
         var values = s.TopValues.AsSpan(0, k);
@@ -174,6 +177,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>k ≤ <see cref="Selection.BufferLimit"/>: floor, thresholds, sweep, settle (see the class summary).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Buffered(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
         Scratch s, Span<int> rowIndices, out double value)
     {
@@ -195,6 +199,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>Floors, column thresholds and every sample's candidate list; false when the floor is not finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Sweep(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise, Scratch s)
     {
         bool vector = s.Vector;
@@ -250,6 +255,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     }
 
     /// <summary>k > <see cref="Selection.BufferLimit"/> and unbounded rows: every normal of each sample, then a sort.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Sorted(ReadOnlySpan<T> x, long row, int k, T epsilon, int samples, NoiseStream noise,
         Scratch s, Span<int> rowIndices)
     {

@@ -69,6 +69,7 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
     }
 
     /// <summary>values[b] ← relu(h_b) (see <see cref="Hinge"/>), each step rounded to T; active[b] ← h_b > 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ApplyHinge<T>(nint xPtr, int n, Hinge hinge, double[] values, bool[] active)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -110,6 +111,7 @@ internal sealed class NoisedTopKKernel : autograd.SingleTensorFunction<NoisedTop
     /// c_b = grad_out[b]; with a hinge c_b = [h_b > 0]·(grad_out[b]·scale), then grad[b, label] −= c_b
     /// (the order in which autograd sums the two paths).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Scatter<T>(nint gradPtr, Saved s, double[] upstream) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (long b = 0; b < s.Batch; b++)

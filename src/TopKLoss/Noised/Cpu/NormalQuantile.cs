@@ -14,6 +14,7 @@ internal static class NormalQuantile
     /// Φ⁻¹(u) for u = (coarse·2³² + fine + ½)/2⁴⁸, coarse &lt; 2¹⁶: the draw of <see cref="NoiseStream"/>.
     /// u and 1 − u are both exact in float64, so the tails keep every bit; |z| ≤ 7.87.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double FromBits(uint coarse, uint fine)
     {
         long m = ((long)coarse << 32) | fine;
@@ -37,6 +38,7 @@ internal static class NormalQuantile
     }
 
     /// <summary>The upper tail for a tail probability p ≤ 0.075: C(r)/D(r) or E(r)/F(r), r = √(−ln p).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Tail(double p)
     {
         double r = Math.Sqrt(-PortableMath.Log(p)); // the CUDA kernels' log, bit for bit (not the C library's)

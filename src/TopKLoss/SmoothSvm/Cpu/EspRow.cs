@@ -25,12 +25,14 @@ internal static class EspRow
     }
 
     /// <summary>e_i = A.Element(x_i − shift) for every i (skip included; it is ignored later).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Elements<A>(ReadOnlySpan<double> x, double shift, Span<double> e) where A : IEspArithmetic
     {
         for (int i = 0; i < x.Length; i++) e[i] = A.Element(x[i] - shift);
     }
 
     /// <summary>sigma[0..K] = σ_t of e without index <paramref name="skip"/> (−1: none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<A>(ReadOnlySpan<double> e, int skip, Span<double> sigma) where A : IEspArithmetic
     {
         int K = sigma.Length - 1;
@@ -51,6 +53,7 @@ internal static class EspRow
     /// <paramref name="sigma"/> is the output of <see cref="Forward{A}"/>; weights with value 0
     /// cost nothing. <paramref name="prefix"/> is scratch of length e.Length·K.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Inclusion<A>(ReadOnlySpan<double> e, int skip, ReadOnlySpan<double> sigma,
         ReadOnlySpan<double> weight, Span<double> grad, Span<double> prefix) where A : IEspArithmetic
     {

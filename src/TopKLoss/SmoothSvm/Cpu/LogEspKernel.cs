@@ -27,7 +27,7 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
         int top = Math.Min(K, m);
         var shifts = new double[batch];
 
-        CpuRows.For(batch, (long)m * K, 2 * m + 2 * (K + 1), (first, end, scratch) =>
+        CpuRows.For(batch, (long)m * K, 2 * m + 2 * (K + 1), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, scratch) =>
         {
             var row = scratch.AsSpan(0, m);
             var e = scratch.AsSpan(m, m);
@@ -78,7 +78,7 @@ internal sealed class LogEspKernel : autograd.SingleTensorFunction<LogEspKernel>
         nint src = CpuRows.Pointer(x), dst = CpuRows.Pointer(grad);
 
         // Rows outside the packs (log space, NaN): their O(mK) scratch only when there are any.
-        if (packed.Index.Length < batch) CpuRows.For(batch, (long)m * K * K, RowScratch.Length(m, K), (first, end, scratch) =>
+        if (packed.Index.Length < batch) CpuRows.For(batch, (long)m * K * K, RowScratch.Length(m, K), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, scratch) =>
         {
             var (row, e, g, sigma, weight, prefix) = new RowScratch(scratch, m, K);
             for (long r = first; r < end; r++)

@@ -37,7 +37,7 @@ internal static class LogEspPacks
     private static void Forward<V, L>(nint src, bool isFloat, Rows rows, double[] result) where V : struct where L : ILanes<V>
     {
         int lanes = L.Count, m = rows.M, K = rows.K, part = PackStream.PartLength(m);
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, part + K + 1, (_, pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, part + K + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, pack, skip, shift, vectors) =>
         {
             var sigma = vectors.Slice(part, K + 1);
             PackStream.Forward<V, L>(src, isFloat, m, pack, skip, shift, 1.0, vectors[..part], sigma, default);
@@ -52,7 +52,7 @@ internal static class LogEspPacks
     {
         int lanes = L.Count, m = rows.M, K = rows.K, part = PackStream.PartLength(m);
         int checkpoints = PackedEsp<V, L>.CheckpointLength(m, K), block = PackedEsp<V, L>.BlockLength(K);
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, part + 2 * (K + 1) + checkpoints + block, (_, pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, part + 2 * (K + 1) + checkpoints + block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, pack, skip, shift, vectors) =>
         {
             var e = vectors[..part];
             var sigma = vectors.Slice(part, K + 1);

@@ -18,6 +18,7 @@ internal static class PackStream
     /// <paramref name="scale"/>) and, when not empty, its checkpoints. With e of n vectors the
     /// exponentials stay there (for a backward); with fewer, e is a part buffer.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<V, L>(nint src, bool isFloat, int n, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip,
         ReadOnlySpan<double> shift, double scale, Span<V> e, Span<V> sigma, Span<V> checkpoints)
         where V : struct where L : ILanes<V>
@@ -40,6 +41,7 @@ internal static class PackStream
     /// skip[l] is set to <paramref name="atSkip"/>[l] when given. <paramref name="loaded"/>: e holds
     /// the n exponentials already; otherwise e is a part buffer and they are computed again.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Reverse<V, L>(nint src, nint dst, bool isFloat, int n, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip,
         ReadOnlySpan<double> shift, double scale, Span<V> e, bool loaded, Span<V> adjoint, ReadOnlySpan<V> checkpoints,
         Span<V> scratch, ReadOnlySpan<double> atSkip) where V : struct where L : ILanes<V>

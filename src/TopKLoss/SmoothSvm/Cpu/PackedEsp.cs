@@ -47,12 +47,14 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     }
 
     /// <summary><see cref="Start"/> and <see cref="Continue"/> with σ in memory, for any K (the only path for K &gt; 24).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ForwardInMemory(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         Start(sigma);
         ContinueInMemory(e, sigma, checkpoints);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ContinueInMemory(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1, n = e.Length;
@@ -81,6 +83,7 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     /// <paramref name="adjoint"/>[t] = w_t/σ_t (t = 1..K; entry 0 is scratch) and the checkpoints of
     /// <see cref="Continue"/>. <paramref name="adjoint"/> is consumed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Reverse(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
     {
         if (adjoint.Length - 1 <= PackedEspInRegisters<V, L>.MaxK) PackedEspInRegisters<V, L>.Reverse(e, adjoint, checkpoints, block);
@@ -88,6 +91,7 @@ internal static class PackedEsp<V, L> where V : struct where L : ILanes<V>
     }
 
     /// <summary><see cref="Reverse"/> with the adjoint in memory, for any K (the only path for K &gt; 24).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void ReverseInMemory(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> block)
     {
         int K = adjoint.Length - 1, n = e.Length;

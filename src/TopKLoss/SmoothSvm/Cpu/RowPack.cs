@@ -16,6 +16,7 @@ internal static unsafe class RowPack
     /// row of zeros has σ_t = 0 for t ≥ 1 and is ignored). A window of a row gives the same values
     /// as the whole row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LoadExp<V, L>(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, ReadOnlySpan<int> skip,
         ReadOnlySpan<double> shift, double scale, Span<V> e) where V : struct where L : ILanes<V>
     {
@@ -53,6 +54,7 @@ internal static unsafe class RowPack
     }
 
     /// <summary>Writes lane l of <paramref name="e"/> (length elements) to row rows[l] from element start, for every row of the pack.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Store<V, L>(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, Span<V> e)
         where V : struct where L : ILanes<V>
     {
@@ -85,7 +87,7 @@ internal static unsafe class RowPack
         PackBody<V> body) where V : struct where L : ILanes<V>
     {
         int lanes = L.Count, count = index.Length, packs = (count + lanes - 1) / lanes;
-        CpuRows.For(packs, lanes * workPerRow, vectorsPerPack * lanes, (first, end, scratch) =>
+        CpuRows.For(packs, lanes * workPerRow, vectorsPerPack * lanes, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, scratch) =>
         {
             var vectors = MemoryMarshal.Cast<double, V>(scratch.AsSpan(0, vectorsPerPack * lanes));
             Span<int> skips = stackalloc int[lanes];

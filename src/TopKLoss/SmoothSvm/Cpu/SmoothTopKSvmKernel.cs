@@ -44,7 +44,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         nint src = CpuRows.Pointer(scores);
         var lossValues = new double[batch];
 
-        CpuRows.For(batch, (long)n * k, 2 * n + 2 * (k + 1) + k + 2, (first, end, scratch) =>
+        CpuRows.For(batch, (long)n * k, 2 * n + 2 * (k + 1) + k + 2, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, scratch) =>
         {
             var x = scratch.AsSpan(0, n);
             var e = scratch.AsSpan(n, n);
@@ -112,7 +112,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         nint src = CpuRows.Pointer(scores), dst = CpuRows.Pointer(grad);
 
         // Rows outside the packs (hard, log space, non-finite): their O(nk) scratch only when there are any.
-        if (s.Packed.Index.Length < batch) CpuRows.For(batch, (long)n * k * 3, RowScratch.Length(n, k), (first, end, scratch) =>
+        if (s.Packed.Index.Length < batch) CpuRows.For(batch, (long)n * k * 3, RowScratch.Length(n, k), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, scratch) =>
         {
             var (x, e, g, sigma, weight, prefix) = new RowScratch(scratch, n, k);
             for (long r = first; r < end; r++)

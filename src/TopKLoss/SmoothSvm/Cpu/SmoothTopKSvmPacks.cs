@@ -96,7 +96,7 @@ internal static class SmoothTopKSvmPacks
         bool Fits(bool exponentials) => keep && packs > 0 && (long)packs * Region<V, L>.Length(n, k, exponentials) * lanes * sizeof(double) <= KeptLimitBytes;
         bool exponentials = Fits(true);
         double[]? buffer = exponentials || Fits(false) ? ArrayPool<double>.Shared.Rent(packs * Region<V, L>.Length(n, k, exponentials) * lanes) : null;
-        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, (long)n * k, part + k + 1, (p, pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, (long)n * k, part + k + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p, pack, skip, shift, vectors) =>
         {
             Span<V> e = vectors[..part], sigma = vectors.Slice(part, k + 1), checkpoints = default;
             if (buffer is not null)
@@ -128,7 +128,7 @@ internal static class SmoothTopKSvmPacks
         int checkpointLength = PackedEsp<V, L>.CheckpointLength(n, k), block = PackedEsp<V, L>.BlockLength(k);
         double[]? buffer = kept?.Take();
         bool exponentials = buffer is not null && kept!.Exponentials;
-        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, 4L * n * k, part + 2 * (k + 1) + checkpointLength + block, (p, pack, skip, shift, vectors) =>
+        RowPack.ForPacks<V, L>(rows.Index, rows.Labels, rows.Shift, n, 4L * n * k, part + 2 * (k + 1) + checkpointLength + block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p, pack, skip, shift, vectors) =>
         {
             Span<V> e = vectors[..part], sigma = vectors.Slice(part, k + 1), checkpoints = vectors.Slice(part + 2 * (k + 1), checkpointLength);
             var adjoint = vectors.Slice(part + k + 1, k + 1);

@@ -15,6 +15,7 @@ internal static unsafe class Transposed8
     /// pack[i] lane l = row rows[l] element start + i (rows of n elements), as float64, for i below
     /// the returned multiple of 8 (≤ length); lanes without a row get −∞.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Load(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, Span<Vector512<double>> pack)
     {
         Span<nint> starts = stackalloc nint[8];
@@ -35,6 +36,7 @@ internal static unsafe class Transposed8
     }
 
     /// <summary>Row rows[l] element start + i = pack[i] lane l (rounded to float for float32), for i below the returned multiple of 8 (≤ length); rows.Length must be 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Store(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, ReadOnlySpan<Vector512<double>> pack)
     {
         Span<nint> starts = stackalloc nint[8];
