@@ -15,6 +15,16 @@ public static partial class TopK
     {
     }
 
+    /// <summary>
+    /// Whether the losses check, for labels on a GPU, that every label lies in [0, n) (default true).
+    /// The check copies the labels' minimum and maximum to the host in one transfer, which waits for
+    /// the GPU once per call; a training loop whose labels are known to be valid can turn it off, as
+    /// torchmetrics' <c>validate_args=False</c> does. Labels on the CPU are always checked (no wait).
+    /// With the check off, an out-of-range label on a GPU fails inside the kernel instead, as in
+    /// PyTorch's own losses.
+    /// </summary>
+    public static bool ValidateDeviceLabels { get; set; } = true;
+
     /// <summary>Applies a TorchSharp reduction to a per-sample loss vector.</summary>
     internal static Tensor Reduce(Tensor perSample, nn.Reduction reduction) => reduction switch
     {

@@ -12,14 +12,14 @@ public static partial class TopK
 
     /// <summary>
     /// LDAM loss module (Cao et al., NeurIPS 2019): CE(scale·(s − m_y·onehot(y)), y) with
-    /// m_c = maxMargin·n_c^(−1/4)/max_j n_j^(−1/4); see <see cref="functional.ldam_loss"/>. Use with <see cref="NormedLinear"/>.
+    /// m_c = max_margin·n_c^(−1/4)/max_j n_j^(−1/4); see <see cref="functional.ldam_loss"/>. Use with <see cref="NormedLinear"/>.
     /// </summary>
-    /// <param name="classCounts">Training examples per class (length n, all ≥ 1).</param>
-    /// <param name="maxMargin">Margin of the rarest class, &gt; 0 (Cao et al.: 0.5; Garcin et al.'s runs: 0.2).</param>
+    /// <param name="class_counts">Training examples per class (length n, all ≥ 1).</param>
+    /// <param name="max_margin">Margin of the rarest class, &gt; 0 (Cao et al.: 0.5; Garcin et al.'s runs: 0.2).</param>
     /// <param name="scale">scale &gt; 0 (Cao et al.: 30; Garcin et al.'s runs: 40).</param>
     /// <param name="reduction">Mean (default), Sum, or None.</param>
-    public static Modules.LdamLoss LdamLoss(long[] classCounts, double maxMargin = 0.5, double scale = 30.0,
-        nn.Reduction reduction = nn.Reduction.Mean) => new(classCounts, maxMargin, scale, reduction);
+    public static Modules.LdamLoss LdamLoss(long[] class_counts, double max_margin = 0.5, double scale = 30.0,
+        nn.Reduction reduction = nn.Reduction.Mean) => new(class_counts, max_margin, scale, reduction);
 
     /// <summary>
     /// Cosine classifier (normalized last layer) for LDAM and the imbalanced noised loss:

@@ -64,13 +64,13 @@ public static partial class TopK
         }
 
         /// <summary>log n_c.</summary>
-        internal static double[] BalancedSoftmaxAdjustments(long[] classCounts) => classCounts.Select(n => Math.Log(n)).ToArray();
+        internal static double[] BalancedSoftmaxAdjustments(long[] class_counts) => class_counts.Select(n => Math.Log(n)).ToArray();
 
         /// <summary>τ·log(n_c / Σ n).</summary>
-        internal static double[] LogitAdjustments(long[] classCounts, double tau)
+        internal static double[] LogitAdjustments(long[] class_counts, double tau)
         {
-            double total = classCounts.Sum(n => (double)n);
-            return classCounts.Select(n => tau * Math.Log(n / total)).ToArray();
+            double total = class_counts.Sum(n => (double)n);
+            return class_counts.Select(n => tau * Math.Log(n / total)).ToArray();
         }
 
         /// <summary>CE(s + a, y) with a per-class additive adjustment a [n] (any floating dtype, moved to the scores' device and dtype).</summary>

@@ -5,7 +5,7 @@ namespace TopKLoss.Metrics;
 
 /// <summary>
 /// The per-batch work of the top-k metrics, done on the scores' device: only a
-/// [nClasses, ks + 1] count table comes back to the host, never the scores.
+/// [num_classes, ks + 1] count table comes back to the host, never the scores.
 /// </summary>
 internal static class LabelRanks
 {
@@ -26,7 +26,7 @@ internal static class LabelRanks
     /// counts[c, j] = samples of class c that miss exactly the j smallest of <paramref name="sortedKs"/>
     /// (so they are correct at sortedKs[i] for every i ≥ j; j = ks.Length: correct at none), row-major.
     /// </summary>
-    public static long[] MissTable(Tensor scores, Tensor labels, int[] sortedKs, int nClasses)
+    public static long[] MissTable(Tensor scores, Tensor labels, int[] sortedKs, int num_classes)
     {
         using var scope = NewDisposeScope();
         var y = labels.to_type(ScalarType.Int64);
@@ -35,7 +35,7 @@ internal static class LabelRanks
         // bucketize(right: true) = number of k with k ≤ rank, i.e. how many of the ks this sample misses.
         var missed = rank.bucketize(boundaries, right: true);
         int buckets = sortedKs.Length + 1;
-        var table = (y * buckets + missed).bincount(null, minlength: (long)nClasses * buckets);
+        var table = (y * buckets + missed).bincount(null, minlength: (long)num_classes * buckets);
         return table.cpu().data<long>().ToArray();
     }
 }

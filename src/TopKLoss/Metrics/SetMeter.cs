@@ -15,12 +15,12 @@ public sealed class SetMeter
     /// <summary>Number of classes n.</summary>
     public int NClasses { get; }
 
-    /// <param name="n_classes">Number of classes ≥ 1.</param>
-    public SetMeter(int n_classes)
+    /// <param name="num_classes">Number of classes ≥ 1.</param>
+    public SetMeter(int num_classes)
     {
-        Check.AtLeast(n_classes, 1, nameof(n_classes));
-        NClasses = n_classes;
-        (_samples, _covered, _sizes) = (new long[n_classes], new long[n_classes], new long[n_classes + 1]);
+        Check.AtLeast(num_classes, 1, nameof(num_classes));
+        NClasses = num_classes;
+        (_samples, _covered, _sizes) = (new long[num_classes], new long[num_classes], new long[num_classes + 1]);
     }
 
     /// <summary>Adds a batch of sets [batch, n] (bool) with their labels [batch].</summary>
@@ -28,7 +28,7 @@ public sealed class SetMeter
     {
         using var scope = NewDisposeScope();
         SetCheck.Sets(sets);
-        Check.ClassesMatch(NClasses, sets, "the meter's n_classes", nameof(sets));
+        Check.ClassesMatch(NClasses, sets, "the meter's num_classes", nameof(sets));
         Check.Labels(labels, sets);
         var y = labels.to_type(ScalarType.Int64);
         var covered = sets.gather(1, y.unsqueeze(1)).squeeze(1).to_type(ScalarType.Int64);

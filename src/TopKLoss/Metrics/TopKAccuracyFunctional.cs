@@ -42,14 +42,14 @@ public static partial class TopK
         /// <param name="scores">[batch, n] floating point scores, any device.</param>
         /// <param name="labels">[batch] integer labels in [0, n).</param>
         /// <param name="k">1 ≤ k ≤ n.</param>
-        /// <param name="nClasses">Number of classes; must equal n, the scores' width.</param>
+        /// <param name="num_classes">Number of classes; must equal n, the scores' width.</param>
         /// <returns>Accuracy in [0, 1].</returns>
-        public static double macro_topk_accuracy(Tensor scores, Tensor labels, int k, int nClasses)
+        public static double macro_topk_accuracy(Tensor scores, Tensor labels, int k, int num_classes)
         {
             Check.Scores(scores, minClasses: 1);
-            Check.ClassesMatch(nClasses, scores, nameof(nClasses), nameof(nClasses));
+            Check.ClassesMatch(num_classes, scores, nameof(num_classes), nameof(num_classes));
             Check.KthLargest(k, scores.shape[1]);
-            var meter = new TopKAccuracyMeter(new[] { k }, nClasses);
+            var meter = new TopKAccuracyMeter(new[] { k }, num_classes);
             meter.Update(scores, labels);
             return meter.Report().Macro(k);
         }

@@ -6,18 +6,18 @@ namespace TopKLoss.Metrics;
 /// <summary>
 /// Streaming top-k and macro-average top-k accuracy for several k at once, fed batch by batch:
 /// <code>
-/// var meter = new TopKAccuracyMeter(new[] { 1, 3, 5 }, nClasses: 100);
+/// var meter = new TopKAccuracyMeter(new[] { 1, 3, 5 }, num_classes: 100);
 /// foreach (var (x, y) in batches) meter.Update(model.call(x), y);
 /// var report = meter.Report();   // report.Micro(5), report.Macro(5), report.Named → top5_micro, top5_macro
 /// </code>
 /// A sample is correct at k when fewer than k other classes score ≥ its label's score (ties count
 /// against the label, so a constant model scores 0 for k &lt; n). The ranking runs on the scores'
-/// device; each batch brings back only a [nClasses, ks + 1] table of counts. Holds no tensors.
+/// device; each batch brings back only a [num_classes, ks + 1] table of counts. Holds no tensors.
 /// </summary>
 public sealed class TopKAccuracyMeter
 {
     private readonly int[] _ks;
-    private readonly long[] _table;   // [nClasses, ks + 1]: samples missing exactly the j smallest ks
+    private readonly long[] _table;   // [num_classes, ks + 1]: samples missing exactly the j smallest ks
 
     /// <summary>The tracked k values, ascending and distinct.</summary>
     public IReadOnlyList<int> Ks => _ks;
@@ -26,25 +26,25 @@ public sealed class TopKAccuracyMeter
     /// <summary>Samples seen since construction or <see cref="Reset"/>.</summary>
     public long Samples { get; private set; }
 
-    /// <param name="ks">k values to track, each 1 ≤ k ≤ nClasses (duplicates are merged).</param>
-    /// <param name="nClasses">Number of classes, ≥ 1.</param>
-    public TopKAccuracyMeter(IEnumerable<int> ks, int nClasses)
+    /// <param name="ks">k values to track, each 1 ≤ k ≤ num_classes (duplicates are merged).</param>
+    /// <param name="num_classes">Number of classes, ≥ 1.</param>
+    public TopKAccuracyMeter(IEnumerable<int> ks, int num_classes)
     {
         ArgumentNullException.ThrowIfNull(ks);
-        Check.AtLeast(nClasses, 1, nameof(nClasses));
+        Check.AtLeast(num_classes, 1, nameof(num_classes));
         var list = ks.ToArray();
-        Check.Ks(list, nClasses);
+        Check.Ks(list, num_classes);
         _ks = list.Distinct().Order().ToArray();
-        NClasses = nClasses;
-        _table = new long[(long)nClasses * (_ks.Length + 1)];
+        NClasses = num_classes;
+        _table = new long[(long)num_classes * (_ks.Length + 1)];
     }
 
-    /// <summary>Adds a batch: <paramref name="scores"/> [batch, nClasses] (any floating dtype, any device), <paramref name="labels"/> [batch].</summary>
+    /// <summary>Adds a batch: <paramref name="scores"/> [batch, num_classes] (any floating dtype, any device), <paramref name="labels"/> [batch].</summary>
     public void Update(Tensor scores, Tensor labels)
     {
         using var scope = NewDisposeScope();   // validation and ranking temporaries die here
         Check.Scores(scores, minClasses: 1);
-        Check.ClassesMatch(NClasses, scores, "the meter's nClasses");
+        Check.ClassesMatch(NClasses, scores, "the meter's num_classes");
         Check.Labels(labels, scores);
         var batchTable = LabelRanks.MissTable(scores, labels, _ks, NClasses);
         for (int i = 0; i < _table.Length; i++) _table[i] += batchTable[i];

@@ -10,7 +10,8 @@ public sealed class FocalLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Focusing parameter γ ≥ 0.</summary>
     public double Gamma { get; }
 
-    internal FocalLoss(double gamma, nn.Reduction reduction) : base(reduction)
+    /// <summary>The module of <see cref="TopK.FocalLoss"/> (same parameters and checks).</summary>
+    public FocalLoss(double gamma = 2.0, nn.Reduction reduction = nn.Reduction.Mean) : base(reduction)
     {
         Check.NonNegative(gamma, nameof(gamma));
         Check.Reduction(reduction);

@@ -31,13 +31,14 @@ public abstract class AdjustedCrossEntropyLoss : Loss<Tensor, Tensor, Tensor>
 /// <summary>Module form of <see cref="TopK.functional.balanced_softmax_loss"/> (Ren et al. 2020): CE(s + log n_c, y).</summary>
 public sealed class BalancedSoftmaxLoss : AdjustedCrossEntropyLoss
 {
-    internal BalancedSoftmaxLoss(long[] classCounts, nn.Reduction reduction)
-        : base(Counts(classCounts), reduction) { }
+    /// <summary>The module of <see cref="TopK.BalancedSoftmaxLoss"/> (same parameters and checks).</summary>
+    public BalancedSoftmaxLoss(long[] class_counts, nn.Reduction reduction = nn.Reduction.Mean)
+        : base(Counts(class_counts), reduction) { }
 
-    private static double[] Counts(long[] classCounts)
+    private static double[] Counts(long[] class_counts)
     {
-        Check.ClassCounts(classCounts, "class_counts");
-        return TopK.functional.BalancedSoftmaxAdjustments(classCounts);
+        Check.ClassCounts(class_counts, "class_counts");
+        return TopK.functional.BalancedSoftmaxAdjustments(class_counts);
     }
 }
 
@@ -47,13 +48,14 @@ public sealed class LogitAdjustedLoss : AdjustedCrossEntropyLoss
     /// <summary>Adjustment strength τ ≥ 0.</summary>
     public double Tau { get; }
 
-    internal LogitAdjustedLoss(long[] classCounts, double tau, nn.Reduction reduction)
-        : base(Adjust(classCounts, tau), reduction) => Tau = tau;
+    /// <summary>The module of <see cref="TopK.LogitAdjustedLoss"/> (same parameters and checks).</summary>
+    public LogitAdjustedLoss(long[] class_counts, double tau = 1.0, nn.Reduction reduction = nn.Reduction.Mean)
+        : base(Adjust(class_counts, tau), reduction) => Tau = tau;
 
-    private static double[] Adjust(long[] classCounts, double tau)
+    private static double[] Adjust(long[] class_counts, double tau)
     {
-        Check.ClassCounts(classCounts, "class_counts");
+        Check.ClassCounts(class_counts, "class_counts");
         Check.NonNegative(tau, "tau");
-        return TopK.functional.LogitAdjustments(classCounts, tau);
+        return TopK.functional.LogitAdjustments(class_counts, tau);
     }
 }

@@ -19,7 +19,8 @@ public sealed class MultiKSmoothTopKSvmLoss : Loss<Tensor, Tensor, Tensor>
     private readonly int[] _ks;
     private readonly double[] _weights;
 
-    internal MultiKSmoothTopKSvmLoss(int[] ks, double[] weights, double tau, double alpha, nn.Reduction reduction) : base(reduction)
+    /// <summary>The module of <see cref="TopK.MultiKSmoothTopKSvmLoss"/> (same parameters and checks).</summary>
+    public MultiKSmoothTopKSvmLoss(int[] ks, double[] weights, double tau = 1.0, double alpha = 1.0, nn.Reduction reduction = nn.Reduction.Mean) : base(reduction)
     {
         // n is unknown until the first call: check everything but k < n now (long.MaxValue stands for n).
         SetCheck.KMix(ks, weights, long.MaxValue);

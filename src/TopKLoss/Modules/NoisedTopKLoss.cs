@@ -20,13 +20,14 @@ public sealed class NoisedTopKLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Generator the noise is drawn from; null for torch's default generator.</summary>
     public Generator? Generator { get; }
 
-    internal NoisedTopKLoss(int k, double epsilon, int nSamples, Generator? generator, nn.Reduction reduction) : base(reduction)
+    /// <summary>The module of <see cref="TopK.NoisedTopKLoss"/> (same parameters and checks).</summary>
+    public NoisedTopKLoss(int k = 5, double epsilon = 1.0, int n_samples = 5, Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean) : base(reduction)
     {
         Check.AtLeast(k, 1, nameof(k));
         Check.NonNegative(epsilon, nameof(epsilon));
-        Check.AtLeast(nSamples, 1, nameof(nSamples));
+        Check.AtLeast(n_samples, 1, nameof(n_samples));
         Check.Reduction(reduction);
-        (K, Epsilon, NSamples, Generator) = (k, epsilon, nSamples, generator);
+        (K, Epsilon, NSamples, Generator) = (k, epsilon, n_samples, generator);
     }
 
     /// <summary>The loss of <paramref name="scores"/> [batch, n] against <paramref name="labels"/> [batch].</summary>

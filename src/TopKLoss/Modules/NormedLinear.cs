@@ -19,7 +19,8 @@ public sealed class NormedLinear : nn.Module<Tensor, Tensor>
     /// <summary>Class vectors w_c, [outFeatures, inFeatures].</summary>
     public Parameter weight { get; }
 
-    internal NormedLinear(long inFeatures, long outFeatures, Device? device, ScalarType? dtype) : base(nameof(NormedLinear))
+    /// <summary>The module of <see cref="TopK.NormedLinear"/>.</summary>
+    public NormedLinear(long inFeatures, long outFeatures, Device? device = null, ScalarType? dtype = null) : base(nameof(NormedLinear))
     {
         Check.AtLeast(inFeatures, 1, nameof(inFeatures));
         Check.AtLeast(outFeatures, 1, nameof(outFeatures));

@@ -14,7 +14,8 @@ public sealed class SmoothTopKSvmLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Margin α ≥ 0.</summary>
     public double Alpha { get; }
 
-    internal SmoothTopKSvmLoss(int k, double tau, double alpha, nn.Reduction reduction) : base(reduction)
+    /// <summary>The module of <see cref="TopK.SmoothTopKSvmLoss"/> (same parameters and checks).</summary>
+    public SmoothTopKSvmLoss(int k = 5, double tau = 1.0, double alpha = 1.0, nn.Reduction reduction = nn.Reduction.Mean) : base(reduction)
     {
         Check.AtLeast(k, 1, nameof(k));
         Check.Positive(tau, nameof(tau));
@@ -36,7 +37,8 @@ public sealed class HardTopKSvmLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Margin α ≥ 0.</summary>
     public double Alpha { get; }
 
-    internal HardTopKSvmLoss(int k, double alpha, nn.Reduction reduction) : base(reduction)
+    /// <summary>The module of <see cref="TopK.HardTopKSvmLoss"/> (same parameters and checks).</summary>
+    public HardTopKSvmLoss(int k = 5, double alpha = 1.0, nn.Reduction reduction = nn.Reduction.Mean) : base(reduction)
     {
         Check.AtLeast(k, 1, nameof(k));
         Check.NonNegative(alpha, nameof(alpha));

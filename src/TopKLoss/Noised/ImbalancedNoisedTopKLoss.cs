@@ -39,7 +39,7 @@ public static partial class TopK
         }
 
         /// <summary>
-        /// Imbalanced noised top-k hinge loss of Garcin et al. (ICML 2022), drawing B = nSamples fresh
+        /// Imbalanced noised top-k hinge loss of Garcin et al. (ICML 2022), drawing B = n_samples fresh
         /// standard normal vectors per sample at every call:
         /// <code>
         /// ℓ(s, y) = max(0, scale·(m_y + top_{k+1,ε}(s) − s_y)),   top_{k+1,ε}(s) ≈ (1/B)·Σ_b top_{k+1}(s + ε·Z_b)
@@ -51,18 +51,18 @@ public static partial class TopK
         /// <param name="epsilon">Noise scale ε ≥ 0 (paper: 0.01 on Pl@ntNet-300K).</param>
         /// <param name="margins">[n] per-class margins, e.g. <see cref="class_margins"/>(counts, 0.2).</param>
         /// <param name="scale">scale &gt; 0 (published default 50).</param>
-        /// <param name="nSamples">Monte Carlo samples B ≥ 1 (published default 5).</param>
+        /// <param name="n_samples">Monte Carlo samples B ≥ 1 (published default 5).</param>
         /// <param name="generator">Random generator on the scores' device type; null for torch's default.</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
         public static Tensor imbalanced_noised_topk_loss(Tensor scores, Tensor labels, int k, double epsilon, Tensor margins,
-            double scale = 50.0, int nSamples = 5, Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean)
+            double scale = 50.0, int n_samples = 5, Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean)
         {
             using var scope = NewDisposeScope();
             CheckImbalancedLoss(scores, labels, k, epsilon, margins, scale, reduction);
-            Check.AtLeast(nSamples, 1, nameof(nSamples));
+            Check.AtLeast(n_samples, 1, nameof(n_samples));
             Check.GeneratorDevice(generator, scores);
             var s = ComputeType(scores);
-            var perSample = PerturbedTopK.DrawHinge(s, labels, k + 1, epsilon, nSamples, generator, margins, scale);
+            var perSample = PerturbedTopK.DrawHinge(s, labels, k + 1, epsilon, n_samples, generator, margins, scale);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 

@@ -38,7 +38,7 @@ public static partial class TopK
         }
 
         /// <summary>
-        /// Perturbed k-th largest value (Garcin et al., ICML 2022), drawing its own B = nSamples
+        /// Perturbed k-th largest value (Garcin et al., ICML 2022), drawing its own B = n_samples
         /// standard normal vectors per row, fresh at every call:
         /// <code>
         /// top_{k,ε}(x) ≈ (1/B)·Σ_b top_k(x + ε·Z_b),   Z_b ~ N(0, I_n)
@@ -54,18 +54,18 @@ public static partial class TopK
         /// <param name="x">[batch, n] floating point (float16/bfloat16 are computed in float32).</param>
         /// <param name="k">1 ≤ k ≤ n.</param>
         /// <param name="epsilon">Noise scale ε ≥ 0, finite (the published default is 1).</param>
-        /// <param name="nSamples">Monte Carlo samples B ≥ 1 (the published default is 5).</param>
+        /// <param name="n_samples">Monte Carlo samples B ≥ 1 (the published default is 5).</param>
         /// <param name="generator">Random generator on x's device type, for reproducible draws; null for torch's default.</param>
         /// <returns>[batch] in x's dtype; NaN for rows containing NaN.</returns>
-        public static Tensor perturbed_topk(Tensor x, int k, double epsilon = 1.0, int nSamples = 5, Generator? generator = null)
+        public static Tensor perturbed_topk(Tensor x, int k, double epsilon = 1.0, int n_samples = 5, Generator? generator = null)
         {
             using var scope = NewDisposeScope();
             Check.Scores(x, minClasses: 1, name: nameof(x));
             Check.KthLargest(k, x.shape[1]);
             Check.NonNegative(epsilon, nameof(epsilon));
-            Check.AtLeast(nSamples, 1, nameof(nSamples));
+            Check.AtLeast(n_samples, 1, nameof(n_samples));
             Check.GeneratorDevice(generator, x);
-            var result = PerturbedTopK.DrawPerturbedTopK(ComputeType(x), k, epsilon, nSamples, generator);
+            var result = PerturbedTopK.DrawPerturbedTopK(ComputeType(x), k, epsilon, n_samples, generator);
             return scope.MoveToOuter(result.to_type(x.dtype));
         }
 
@@ -96,7 +96,7 @@ public static partial class TopK
         }
 
         /// <summary>
-        /// Balanced noised top-k hinge loss of Garcin et al. (ICML 2022), drawing B = nSamples fresh
+        /// Balanced noised top-k hinge loss of Garcin et al. (ICML 2022), drawing B = n_samples fresh
         /// standard normal vectors per sample at every call (as the published module does):
         /// <code>
         /// ℓ(s, y) = max(0, 1 + top_{k+1,ε}(s) − s_y),   top_{k+1,ε}(s) ≈ (1/B)·Σ_b top_{k+1}(s + ε·Z_b)
@@ -106,18 +106,18 @@ public static partial class TopK
         /// <param name="labels">[batch] integer labels in [0, n).</param>
         /// <param name="k">1 ≤ k and k + 1 ≤ n.</param>
         /// <param name="epsilon">Noise scale ε ≥ 0 (paper: 1.0 on Pl@ntNet-300K, 0.2 on CIFAR-100).</param>
-        /// <param name="nSamples">Monte Carlo samples B ≥ 1 (published default 5).</param>
+        /// <param name="n_samples">Monte Carlo samples B ≥ 1 (published default 5).</param>
         /// <param name="generator">Random generator on the scores' device type; null for torch's default.</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
-        public static Tensor noised_topk_loss(Tensor scores, Tensor labels, int k = 5, double epsilon = 1.0, int nSamples = 5,
+        public static Tensor noised_topk_loss(Tensor scores, Tensor labels, int k = 5, double epsilon = 1.0, int n_samples = 5,
             Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean)
         {
             using var scope = NewDisposeScope();
             CheckNoisedLoss(scores, labels, k, epsilon, reduction);
-            Check.AtLeast(nSamples, 1, nameof(nSamples));
+            Check.AtLeast(n_samples, 1, nameof(n_samples));
             Check.GeneratorDevice(generator, scores);
             var s = ComputeType(scores);
-            var perSample = PerturbedTopK.DrawHinge(s, labels, k + 1, epsilon, nSamples, generator);
+            var perSample = PerturbedTopK.DrawHinge(s, labels, k + 1, epsilon, n_samples, generator);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
 

@@ -30,16 +30,16 @@ internal static class PerturbedTopK
     /// normal_(0, ε) draws the same normals as randn and scales them in the same pass.
     /// </para>
     /// </summary>
-    public static Tensor DrawPerturbedTopK(Tensor x, int k, double epsilon, int nSamples, Generator? generator)
+    public static Tensor DrawPerturbedTopK(Tensor x, int k, double epsilon, int n_samples, Generator? generator)
     {
         // CUDA float32/float64 whose kernels load: the same draws as the fused CPU kernel, on the GPU.
-        if (CudaPath.PerturbedTopK(x, k, epsilon, nSamples, generator) is { } onGpu) return onGpu;
+        if (CudaPath.PerturbedTopK(x, k, epsilon, n_samples, generator) is { } onGpu) return onGpu;
         if (CpuRows.Supports(x))
         {
             var (seed, stream) = FusedKey(generator);
-            return FusedNoisedTopK.Apply(x, k, epsilon, nSamples, seed, stream);
+            return FusedNoisedTopK.Apply(x, k, epsilon, n_samples, seed, stream);
         }
-        return DrawWithTensorOps(x, k, epsilon, nSamples, generator);
+        return DrawWithTensorOps(x, k, epsilon, n_samples, generator);
     }
 
     /// <summary>
@@ -47,19 +47,19 @@ internal static class PerturbedTopK
     /// m_y = margins[y] (1 when null): on CPU float32/float64 fused into the kernel (one pass, one
     /// gradient tensor; same draws, same value and gradient bit for bit), elsewhere as tensor ops.
     /// </summary>
-    public static Tensor DrawHinge(Tensor x, Tensor labels, int k, double epsilon, int nSamples, Generator? generator,
+    public static Tensor DrawHinge(Tensor x, Tensor labels, int k, double epsilon, int n_samples, Generator? generator,
         Tensor? margins = null, double scale = 1.0)
     {
-        if (CudaPath.NoisedHinge(x, labels, k, epsilon, nSamples, generator, margins, scale) is { } onGpu) return onGpu;
+        if (CudaPath.NoisedHinge(x, labels, k, epsilon, n_samples, generator, margins, scale) is { } onGpu) return onGpu;
         if (CpuRows.Supports(x) && margins is not { requires_grad: true })
         {
             var (seed, stream) = FusedKey(generator);
             using var hostLabels = labels.to_type(ScalarType.Int64).cpu().contiguous();
             long[] y = hostLabels.data<long>().ToArray();
             double[] rowMargins = margins is null ? Enumerable.Repeat(1.0, y.Length).ToArray() : LabelMargins(margins, x.dtype, y);
-            return FusedNoisedTopK.Apply(x, k, epsilon, nSamples, seed, stream, new NoisedTopKKernel.Hinge(y, rowMargins, scale));
+            return FusedNoisedTopK.Apply(x, k, epsilon, n_samples, seed, stream, new NoisedTopKKernel.Hinge(y, rowMargins, scale));
         }
-        return Hinge(x, labels, DrawPerturbedTopK(x, k, epsilon, nSamples, generator), margins, scale);
+        return Hinge(x, labels, DrawPerturbedTopK(x, k, epsilon, n_samples, generator), margins, scale);
     }
 
     /// <summary>
@@ -84,10 +84,10 @@ internal static class PerturbedTopK
     }
 
     /// <summary>The tensor-ops path of <see cref="DrawPerturbedTopK"/> (any device; the fused kernel's oracle).</summary>
-    internal static Tensor DrawWithTensorOps(Tensor x, int k, double epsilon, int nSamples, Generator? generator)
+    internal static Tensor DrawWithTensorOps(Tensor x, int k, double epsilon, int n_samples, Generator? generator)
     {
         long batch = x.shape[0], n = x.shape[1];
-        var scaledNoise = empty(new[] { batch, nSamples, n }, dtype: x.dtype, device: x.device).normal_(0.0, epsilon, generator);
+        var scaledNoise = empty(new[] { batch, n_samples, n }, dtype: x.dtype, device: x.device).normal_(0.0, epsilon, generator);
         return PerturbedTopKFunction.Apply(x, scaledNoise, PerturbedTopKFunction.NoiseLayout.OwnedScaledSamplesFirst, k, epsilon);
     }
 

@@ -54,7 +54,7 @@ public sealed partial class SetPredictor
     /// <summary>The invariants a fitted predictor holds, checked again on load.</summary>
     private void Validate()
     {
-        if (NClasses < 1) throw new InvalidDataException($"set predictor: n_classes must be ≥ 1; got {NClasses}.");
+        if (NClasses < 1) throw new InvalidDataException($"set predictor: num_classes must be ≥ 1; got {NClasses}.");
         int expected = Rule switch
         {
             SetRule.TopK => 0,

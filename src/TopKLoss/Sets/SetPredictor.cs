@@ -49,21 +49,21 @@ public sealed partial class SetPredictor
 
     private readonly double[] _thresholds;
 
-    private SetPredictor(SetRule rule, int nClasses, int k, double setSize, double alpha, double lambda, int kReg,
+    private SetPredictor(SetRule rule, int num_classes, int k, double setSize, double alpha, double lambda, int kReg,
         bool classConditional, int? seed, long calibrationSamples, double[] thresholds)
     {
-        (Rule, NClasses, K, SetSize, Alpha, Lambda, KReg) = (rule, nClasses, k, setSize, alpha, lambda, kReg);
+        (Rule, NClasses, K, SetSize, Alpha, Lambda, KReg) = (rule, num_classes, k, setSize, alpha, lambda, kReg);
         (ClassConditional, Seed, CalibrationSamples, _thresholds) = (classConditional, seed, calibrationSamples, thresholds);
     }
 
     /// <summary>Top-k sets: the k highest scores of each row (nothing to fit).</summary>
-    /// <param name="k">1 ≤ k ≤ n_classes.</param>
-    /// <param name="n_classes">Number of classes ≥ 1.</param>
-    public static SetPredictor ForTopK(int k, int n_classes)
+    /// <param name="k">1 ≤ k ≤ num_classes.</param>
+    /// <param name="num_classes">Number of classes ≥ 1.</param>
+    public static SetPredictor ForTopK(int k, int num_classes)
     {
-        Check.AtLeast(n_classes, 1, nameof(n_classes));
-        Check.KthLargest(k, n_classes);
-        return new(SetRule.TopK, n_classes, k, 0, 0, 0, 0, false, null, 0, []);
+        Check.AtLeast(num_classes, 1, nameof(num_classes));
+        Check.KthLargest(k, num_classes);
+        return new(SetRule.TopK, num_classes, k, 0, 0, 0, 0, false, null, 0, []);
     }
 
     /// <summary>Average-k: one global probability threshold fitted on calibration scores so that the mean set size is <paramref name="set_size"/>.</summary>
@@ -137,7 +137,7 @@ public sealed partial class SetPredictor
     {
         using var scope = NewDisposeScope();
         Check.Scores(scores, minClasses: 1);
-        Check.ClassesMatch(NClasses, scores, "the predictor's n_classes");
+        Check.ClassesMatch(NClasses, scores, "the predictor's num_classes");
         int n = NClasses;
         long batch = scores.shape[0];
         var values = SetRows.Scores(scores);

@@ -34,8 +34,12 @@ internal static class Check
         SameBatch(labels, scores, name);
         SameDevice(labels, scores, name);
         long n = scores.shape[1];
-        // item<long>() needs an int64 tensor: uint8/int8/int16/int32 labels would crash there.
-        long min = labels.min().to_type(ScalarType.Int64).item<long>(), max = labels.max().to_type(ScalarType.Int64).item<long>();
+        if (labels.device_type != TorchSharp.DeviceType.CPU && !TopK.ValidateDeviceLabels) return;
+        // One copy of [min, max] to the host: on a GPU a single sync per call, not one per .item().
+        // Int64 first: data<long>() needs it (uint8/int8/int16/int32 labels would crash there).
+        using var scope = NewDisposeScope();
+        var range = stack(new[] { labels.min(), labels.max() }).to_type(ScalarType.Int64).cpu().data<long>();
+        long min = range[0], max = range[1];
         if (min < 0 || max >= n)
             throw new ArgumentOutOfRangeException(name, $"{name} must lie in [0, {n}) for {n} classes; got values in [{min}, {max}].");
     }
@@ -127,15 +131,15 @@ internal static class Check
         SameDevice(margins, scores, name);
     }
 
-    /// <summary>classCounts: at least one class, every count ≥ 1 (margins use n_c^(−1/4)).</summary>
-    public static void ClassCounts(long[] classCounts, string name = "classCounts")
+    /// <summary>class_counts: at least one class, every count ≥ 1 (margins use n_c^(−1/4)).</summary>
+    public static void ClassCounts(long[] class_counts, string name = "class_counts")
     {
-        ArgumentNullException.ThrowIfNull(classCounts, name);
-        if (classCounts.Length < 1)
+        ArgumentNullException.ThrowIfNull(class_counts, name);
+        if (class_counts.Length < 1)
             throw new ArgumentException($"{name} must hold one count per class (length ≥ 1); got an empty array.", name);
-        for (int c = 0; c < classCounts.Length; c++)
-            if (classCounts[c] < 1)
-                throw new ArgumentOutOfRangeException(name, classCounts[c], $"{name} must all be ≥ 1 (training examples per class); class {c} has {classCounts[c]}.");
+        for (int c = 0; c < class_counts.Length; c++)
+            if (class_counts[c] < 1)
+                throw new ArgumentOutOfRangeException(name, class_counts[c], $"{name} must all be ≥ 1 (training examples per class); class {c} has {class_counts[c]}.");
     }
 
     /// <summary>
@@ -148,7 +152,7 @@ internal static class Check
             throw new ArgumentException($"scores has {scores.shape[1]} classes but {what} is {expected}; they must match.", name);
     }
 
-    /// <summary>ks: at least one k, each 1 ≤ k ≤ nClasses.</summary>
+    /// <summary>ks: at least one k, each 1 ≤ k ≤ num_classes.</summary>
     public static void Ks(int[] ks, long classes, string name = "ks")
     {
         ArgumentNullException.ThrowIfNull(ks, name);

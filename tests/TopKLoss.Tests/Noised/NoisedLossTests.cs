@@ -129,8 +129,8 @@ public class NoisedLossTests
     {
         using var scope = NewDisposeScope();
         var counts = Enumerable.Range(0, 12).Select(c => (long)(100 >> (c / 2))).ToArray();
-        var balanced = TopK.NoisedTopKLoss(k: 2, epsilon: 0.3, nSamples: 4, generator: new Generator(5));
-        var imbalanced = TopK.ImbalancedNoisedTopKLoss(2, 0.01, counts, maxMargin: 0.2, scale: 30, nSamples: 4, generator: new Generator(5));
+        var balanced = TopK.NoisedTopKLoss(k: 2, epsilon: 0.3, n_samples: 4, generator: new Generator(5));
+        var imbalanced = TopK.ImbalancedNoisedTopKLoss(2, 0.01, counts, max_margin: 0.2, scale: 30, n_samples: 4, generator: new Generator(5));
         var scores = randn(10, 12, generator: new Generator(1));
         var labels = randint(0, 12, new long[] { 10 }, generator: new Generator(2));
         Close.Relative(F.noised_topk_loss(scores, labels, 2, 0.3, 4, new Generator(5)).ToDouble(), balanced.call(scores, labels).ToDouble(), 1e-12, "balanced");

@@ -44,7 +44,7 @@ public class PerturbedTopKTests
         var noise = randn(new long[] { 1, 8, 5 }, dtype: ScalarType.Float64, generator: new Generator(5));
         var hard = x.detach().topk(k, dim: 1);
         long index = hard.indexes[0, k - 1].item<long>();
-        foreach (var value in new[] { F.perturbed_topk(x, k, 0.0, noise), F.perturbed_topk(x, k, 0.0, nSamples: 3) })
+        foreach (var value in new[] { F.perturbed_topk(x, k, 0.0, noise), F.perturbed_topk(x, k, 0.0, n_samples: 3) })
         {
             Assert.Equal(hard.values[0, k - 1].ToDouble(), value.ToDouble());
             var grad = torch.autograd.grad(new[] { value.sum() }, new[] { x })[0];
@@ -61,7 +61,7 @@ public class PerturbedTopKTests
         var x = randn(16, 50, dtype: ScalarType.Float64, generator: new Generator(8)).mul(3);
         const int k = 5;
         const double epsilon = 1e-4;
-        var value = Close.ToArray(F.perturbed_topk(x, k, epsilon, nSamples: 4, generator: new Generator(9)));
+        var value = Close.ToArray(F.perturbed_topk(x, k, epsilon, n_samples: 4, generator: new Generator(9)));
         var hard = Close.ToArray(x.topk(k, dim: 1).values[.., k - 1]);
         // A single draw moves every score by at most ε·max|Z| (max|Z| < 6 here): the k-th largest too.
         for (int r = 0; r < 16; r++) Assert.InRange(Math.Abs(value[r] - hard[r]), 0, epsilon * 6);

@@ -150,10 +150,10 @@ public class SetPredictorTests
     [Theory]
     [InlineData("{}", "not a valid predictor file")]
     [InlineData("not json", "not a valid predictor file")]
-    [InlineData("{\"rule\":\"magic\",\"n_classes\":3,\"k\":0,\"set_size\":0,\"alpha\":0,\"lambda\":0,\"k_reg\":0,\"class_conditional\":false,\"seed\":null,\"calibration_samples\":0,\"thresholds\":[]}", "unknown rule 'magic'")]
-    [InlineData("{\"rule\":\"aps\",\"n_classes\":3,\"k\":0,\"set_size\":0,\"alpha\":0.1,\"lambda\":0,\"k_reg\":0,\"class_conditional\":true,\"seed\":null,\"calibration_samples\":9,\"thresholds\":[0.5]}", "holds 3 threshold(s); got 1")]
-    [InlineData("{\"rule\":\"aps\",\"n_classes\":3,\"k\":0,\"set_size\":0,\"alpha\":1.5,\"lambda\":0,\"k_reg\":0,\"class_conditional\":false,\"seed\":null,\"calibration_samples\":9,\"thresholds\":[0.5]}", "alpha must lie in (0, 1)")]
-    [InlineData("{\"rule\":\"top-k\",\"n_classes\":3,\"k\":4,\"set_size\":0,\"alpha\":0,\"lambda\":0,\"k_reg\":0,\"class_conditional\":false,\"seed\":null,\"calibration_samples\":0,\"thresholds\":[]}", "k must satisfy")]
+    [InlineData("{\"rule\":\"magic\",\"num_classes\":3,\"k\":0,\"set_size\":0,\"alpha\":0,\"lambda\":0,\"k_reg\":0,\"class_conditional\":false,\"seed\":null,\"calibration_samples\":0,\"thresholds\":[]}", "unknown rule 'magic'")]
+    [InlineData("{\"rule\":\"aps\",\"num_classes\":3,\"k\":0,\"set_size\":0,\"alpha\":0.1,\"lambda\":0,\"k_reg\":0,\"class_conditional\":true,\"seed\":null,\"calibration_samples\":9,\"thresholds\":[0.5]}", "holds 3 threshold(s); got 1")]
+    [InlineData("{\"rule\":\"aps\",\"num_classes\":3,\"k\":0,\"set_size\":0,\"alpha\":1.5,\"lambda\":0,\"k_reg\":0,\"class_conditional\":false,\"seed\":null,\"calibration_samples\":9,\"thresholds\":[0.5]}", "alpha must lie in (0, 1)")]
+    [InlineData("{\"rule\":\"top-k\",\"num_classes\":3,\"k\":4,\"set_size\":0,\"alpha\":0,\"lambda\":0,\"k_reg\":0,\"class_conditional\":false,\"seed\":null,\"calibration_samples\":0,\"thresholds\":[]}", "k must satisfy")]
     public void A_bad_predictor_file_is_rejected_with_its_reason(string json, string reason)
     {
         var e = Assert.Throws<InvalidDataException>(() => SetPredictor.FromJson(json));
@@ -173,7 +173,7 @@ public class SetPredictorTests
         Assert.Contains("k must satisfy 1 ≤ k ≤ n = 3", Assert.Throws<ArgumentOutOfRangeException>(() => F.topk_sets(s, 4)).Message);
         var nan = s.clone(); nan[1, 1] = tensor(double.NaN);
         Assert.Contains("scores must be finite", Assert.Throws<ArgumentException>(() => SetPredictor.FitAps(nan, y, 0.1)).Message);
-        Assert.Contains("classes but the predictor's n_classes is 3",
+        Assert.Contains("classes but the predictor's num_classes is 3",
             Assert.Throws<ArgumentException>(() => SetPredictor.ForTopK(1, 3).Predict(randn(2, 4))).Message);
     }
 }
