@@ -97,8 +97,8 @@ public static class PredictCommand
         if (request is not null) throw new UsageException("--load-sets and --sets are alternatives: apply a saved predictor or fit a new one.");
         if (!File.Exists(path)) throw new UsageException($"--load-sets: file not found: {path}.");
         var predictor = SetPredictor.FromJson(File.ReadAllText(path));
-        if (predictor.NClasses != classes)
-            throw new UsageException($"--load-sets {path}: the predictor is for {predictor.NClasses} classes but the model has {classes}.");
+        if (predictor.NumClasses != classes)
+            throw new UsageException($"--load-sets {path}: the predictor is for {predictor.NumClasses} classes but the model has {classes}.");
         return predictor;
     }
 

@@ -13,13 +13,13 @@ public sealed class SetMeter
     private readonly long[] _samples, _covered, _sizes;
 
     /// <summary>Number of classes n.</summary>
-    public int NClasses { get; }
+    public int NumClasses { get; }
 
     /// <param name="num_classes">Number of classes ≥ 1.</param>
     public SetMeter(int num_classes)
     {
         Check.AtLeast(num_classes, 1, nameof(num_classes));
-        NClasses = num_classes;
+        NumClasses = num_classes;
         (_samples, _covered, _sizes) = (new long[num_classes], new long[num_classes], new long[num_classes + 1]);
     }
 
@@ -28,15 +28,15 @@ public sealed class SetMeter
     {
         using var scope = NewDisposeScope();
         SetCheck.Sets(sets);
-        Check.ClassesMatch(NClasses, sets, "the meter's num_classes", nameof(sets));
+        Check.ClassesMatch(NumClasses, sets, "the meter's num_classes", nameof(sets));
         Check.Labels(labels, sets);
         var y = labels.to_type(ScalarType.Int64);
         var covered = sets.gather(1, y.unsqueeze(1)).squeeze(1).to_type(ScalarType.Int64);
-        var samples = y.bincount(null, NClasses).cpu().data<long>().ToArray();
-        var hits = y.bincount(covered, NClasses).to_type(ScalarType.Int64).cpu().data<long>().ToArray();
-        var sizes = sets.sum(new long[] { 1 }, type: ScalarType.Int64).bincount(null, NClasses + 1).cpu().data<long>().ToArray();
-        for (int c = 0; c < NClasses; c++) { _samples[c] += samples[c]; _covered[c] += hits[c]; }
-        for (int s = 0; s <= NClasses; s++) _sizes[s] += sizes[s];
+        var samples = y.bincount(null, NumClasses).cpu().data<long>().ToArray();
+        var hits = y.bincount(covered, NumClasses).to_type(ScalarType.Int64).cpu().data<long>().ToArray();
+        var sizes = sets.sum(new long[] { 1 }, type: ScalarType.Int64).bincount(null, NumClasses + 1).cpu().data<long>().ToArray();
+        for (int c = 0; c < NumClasses; c++) { _samples[c] += samples[c]; _covered[c] += hits[c]; }
+        for (int s = 0; s <= NumClasses; s++) _sizes[s] += sizes[s];
     }
 
     /// <summary>The metrics so far.</summary>

@@ -22,7 +22,7 @@ public sealed class TopKAccuracyMeter
     /// <summary>The tracked k values, ascending and distinct.</summary>
     public IReadOnlyList<int> Ks => _ks;
     /// <summary>Number of classes n (the scores' width).</summary>
-    public int NClasses { get; }
+    public int NumClasses { get; }
     /// <summary>Samples seen since construction or <see cref="Reset"/>.</summary>
     public long Samples { get; private set; }
 
@@ -35,7 +35,7 @@ public sealed class TopKAccuracyMeter
         var list = ks.ToArray();
         Check.Ks(list, num_classes);
         _ks = list.Distinct().Order().ToArray();
-        NClasses = num_classes;
+        NumClasses = num_classes;
         _table = new long[(long)num_classes * (_ks.Length + 1)];
     }
 
@@ -44,9 +44,9 @@ public sealed class TopKAccuracyMeter
     {
         using var scope = NewDisposeScope();   // validation and ranking temporaries die here
         Check.Scores(scores, minClasses: 1);
-        Check.ClassesMatch(NClasses, scores, "the meter's num_classes");
+        Check.ClassesMatch(NumClasses, scores, "the meter's num_classes");
         Check.Labels(labels, scores);
-        var batchTable = LabelRanks.MissTable(scores, labels, _ks, NClasses);
+        var batchTable = LabelRanks.MissTable(scores, labels, _ks, NumClasses);
         for (int i = 0; i < _table.Length; i++) _table[i] += batchTable[i];
         Samples += scores.shape[0];
     }
@@ -62,11 +62,11 @@ public sealed class TopKAccuracyMeter
     public TopKAccuracyReport Report()
     {
         int buckets = _ks.Length + 1;
-        var perClass = new ClassTopKAccuracy[NClasses];
+        var perClass = new ClassTopKAccuracy[NumClasses];
         var correctTotal = new long[_ks.Length];
         var macroSum = new double[_ks.Length];
         var absent = new List<int>();
-        for (int c = 0; c < NClasses; c++)
+        for (int c = 0; c < NumClasses; c++)
         {
             long samples = 0;
             var correct = new long[_ks.Length];
@@ -85,7 +85,7 @@ public sealed class TopKAccuracyMeter
                 macroSum[i] += (double)correct[i] / samples;
             }
         }
-        int present = NClasses - absent.Count;
+        int present = NumClasses - absent.Count;
         var micro = correctTotal.Select(n => Samples == 0 ? double.NaN : (double)n / Samples).ToArray();
         var macro = macroSum.Select(sum => present == 0 ? double.NaN : sum / present).ToArray();
         return new TopKAccuracyReport(_ks, Samples, micro, macro, absent.ToArray(), perClass);

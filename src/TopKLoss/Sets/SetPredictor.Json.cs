@@ -6,7 +6,7 @@ namespace TopKLoss.Sets;
 public sealed partial class SetPredictor
 {
     /// <summary>The stored form: every field named, infinite thresholds written as "Infinity".</summary>
-    private sealed record State(string Rule, int NClasses, int K, double SetSize, double Alpha, double Lambda, int KReg,
+    private sealed record State(string Rule, int NumClasses, int K, double SetSize, double Alpha, double Lambda, int KReg,
         bool ClassConditional, int? Seed, long CalibrationSamples, double[] Thresholds);
 
     private static readonly JsonSerializerOptions Options = new()
@@ -24,7 +24,7 @@ public sealed partial class SetPredictor
 
     /// <summary>The predictor as JSON (rule, parameters, thresholds); doubles round-trip exactly.</summary>
     public string ToJson() => JsonSerializer.Serialize(
-        new State(RuleNames[Rule], NClasses, K, SetSize, Alpha, Lambda, KReg, ClassConditional, Seed, CalibrationSamples, _thresholds), Options);
+        new State(RuleNames[Rule], NumClasses, K, SetSize, Alpha, Lambda, KReg, ClassConditional, Seed, CalibrationSamples, _thresholds), Options);
 
     /// <summary>Reads a predictor written by <see cref="ToJson"/>; a malformed or inconsistent one is an <see cref="InvalidDataException"/> that says what is wrong.</summary>
     public static SetPredictor FromJson(string json)
@@ -41,8 +41,8 @@ public sealed partial class SetPredictor
         {
             var predictor = rule switch
             {
-                SetRule.TopK => ForTopK(state.K, state.NClasses),
-                _ => new SetPredictor(rule, state.NClasses, state.K, state.SetSize, state.Alpha, state.Lambda, state.KReg,
+                SetRule.TopK => ForTopK(state.K, state.NumClasses),
+                _ => new SetPredictor(rule, state.NumClasses, state.K, state.SetSize, state.Alpha, state.Lambda, state.KReg,
                     state.ClassConditional, state.Seed, state.CalibrationSamples, state.Thresholds ?? []),
             };
             predictor.Validate();
@@ -54,23 +54,23 @@ public sealed partial class SetPredictor
     /// <summary>The invariants a fitted predictor holds, checked again on load.</summary>
     private void Validate()
     {
-        if (NClasses < 1) throw new InvalidDataException($"set predictor: num_classes must be ≥ 1; got {NClasses}.");
+        if (NumClasses < 1) throw new InvalidDataException($"set predictor: num_classes must be ≥ 1; got {NumClasses}.");
         int expected = Rule switch
         {
             SetRule.TopK => 0,
             SetRule.AverageK => 1,
-            _ => ClassConditional ? NClasses : 1,
+            _ => ClassConditional ? NumClasses : 1,
         };
         if (_thresholds.Length != expected)
             throw new InvalidDataException($"set predictor: a {RuleNames[Rule]} predictor{(ClassConditional ? " (class-conditional)" : "")} " +
-                $"on {NClasses} classes holds {expected} threshold(s); got {_thresholds.Length}.");
+                $"on {NumClasses} classes holds {expected} threshold(s); got {_thresholds.Length}.");
         if (_thresholds.Any(double.IsNaN)) throw new InvalidDataException("set predictor: a threshold is NaN.");
-        if (Rule == SetRule.AverageK) Validation.SetCheck.SetSize(SetSize, NClasses);
+        if (Rule == SetRule.AverageK) Validation.SetCheck.SetSize(SetSize, NumClasses);
         if (Rule is SetRule.Aps or SetRule.Raps)
         {
             Validation.SetCheck.Alpha(Alpha);
             Validation.Check.NonNegative(Lambda, "lambda");
-            if (KReg < 0 || KReg > NClasses) throw new InvalidDataException($"set predictor: k_reg must lie in [0, {NClasses}]; got {KReg}.");
+            if (KReg < 0 || KReg > NumClasses) throw new InvalidDataException($"set predictor: k_reg must lie in [0, {NumClasses}]; got {KReg}.");
         }
     }
 }

@@ -27,7 +27,7 @@ public sealed partial class SetPredictor
     /// <summary>The rule.</summary>
     public SetRule Rule { get; }
     /// <summary>Number of classes n the predictor applies to.</summary>
-    public int NClasses { get; }
+    public int NumClasses { get; }
     /// <summary>k of a top-k predictor (0 for the other rules).</summary>
     public int K { get; }
     /// <summary>Target mean set size K of an average-k predictor (0 for the other rules).</summary>
@@ -52,7 +52,7 @@ public sealed partial class SetPredictor
     private SetPredictor(SetRule rule, int num_classes, int k, double setSize, double alpha, double lambda, int kReg,
         bool classConditional, int? seed, long calibrationSamples, double[] thresholds)
     {
-        (Rule, NClasses, K, SetSize, Alpha, Lambda, KReg) = (rule, num_classes, k, setSize, alpha, lambda, kReg);
+        (Rule, NumClasses, K, SetSize, Alpha, Lambda, KReg) = (rule, num_classes, k, setSize, alpha, lambda, kReg);
         (ClassConditional, Seed, CalibrationSamples, _thresholds) = (classConditional, seed, calibrationSamples, thresholds);
     }
 
@@ -130,15 +130,15 @@ public sealed partial class SetPredictor
     }
 
     /// <summary>The prediction sets of <paramref name="scores"/> [batch, n] (logits, finite): a bool mask [batch, n] on the scores' device.</summary>
-    /// <param name="scores">Scores [batch, n] with n = <see cref="NClasses"/>.</param>
+    /// <param name="scores">Scores [batch, n] with n = <see cref="NumClasses"/>.</param>
     /// <param name="seed">Randomized conformal rules: seed of this call's uniform draws (default <see cref="Seed"/> + 1,
     /// a stream apart from the calibration's). Ignored by the other rules.</param>
     public Tensor Predict(Tensor scores, int? seed = null)
     {
         using var scope = NewDisposeScope();
         Check.Scores(scores, minClasses: 1);
-        Check.ClassesMatch(NClasses, scores, "the predictor's num_classes");
-        int n = NClasses;
+        Check.ClassesMatch(NumClasses, scores, "the predictor's num_classes");
+        int n = NumClasses;
         long batch = scores.shape[0];
         var values = SetRows.Scores(scores);
         var member = new bool[values.Length];
