@@ -21,6 +21,9 @@ public static partial class TopK
         /// <param name="labels">[batch] integer labels in [0, n).</param>
         /// <param name="gamma">Focusing parameter γ ≥ 0 (papers: 2).</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device or γ &lt; 0.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var loss = TopK.functional.focal_loss(scores, labels, gamma: 2.0);</code></example>
         public static Tensor focal_loss(Tensor scores, Tensor labels, double gamma = 2.0, nn.Reduction reduction = nn.Reduction.Mean)
         {
             using var scope = NewDisposeScope();

@@ -23,6 +23,9 @@ public static partial class TopK
         /// <param name="margins">[n] per-class margins, on the scores' device (cast to the scores' dtype).</param>
         /// <param name="scale">scale &gt; 0 (Cao et al.: 30; Garcin et al.'s runs: 40).</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, margins is not [n] or scale ≤ 0.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var loss = TopK.functional.ldam_loss(scores, labels, TopK.functional.class_margins(class_counts, 0.5), scale: 30.0);</code></example>
         public static Tensor ldam_loss(Tensor scores, Tensor labels, Tensor margins, double scale = 30.0, nn.Reduction reduction = nn.Reduction.Mean)
         {
             using var scope = NewDisposeScope();

@@ -34,6 +34,9 @@ public static partial class TopK
         /// <param name="labels">[batch] integer labels in [0, n).</param>
         /// <param name="class_counts">Training examples per class n_c (length n, all ≥ 1).</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, or class_counts is not n counts ≥ 1.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var loss = TopK.functional.balanced_softmax_loss(scores, labels, class_counts);</code></example>
         public static Tensor balanced_softmax_loss(Tensor scores, Tensor labels, long[] class_counts, nn.Reduction reduction = nn.Reduction.Mean)
         {
             Check.ClassCounts(class_counts, nameof(class_counts));
@@ -54,6 +57,9 @@ public static partial class TopK
         /// <param name="class_counts">Training examples per class n_c (length n, all ≥ 1).</param>
         /// <param name="tau">Adjustment strength τ ≥ 0 (paper: 1).</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, class_counts is not n counts ≥ 1, or τ &lt; 0.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var loss = TopK.functional.logit_adjusted_loss(scores, labels, class_counts, tau: 1.0);</code></example>
         public static Tensor logit_adjusted_loss(Tensor scores, Tensor labels, long[] class_counts, double tau = 1.0,
             nn.Reduction reduction = nn.Reduction.Mean)
         {

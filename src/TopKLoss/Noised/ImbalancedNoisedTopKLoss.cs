@@ -27,6 +27,10 @@ public static partial class TopK
         /// <param name="scale">scale &gt; 0 (published default 50; paper: 60 on Pl@ntNet-300K).</param>
         /// <param name="noise">Standard normal draws Z, [batch, n, B], on the scores' device.</param>
         /// <param name="reduction">Mean (default, the published batch loss), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, k is outside [1, n − 1], ε &lt; 0, n_samples &lt; 1, scale ≤ 0, or margins is not [n].</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var margins = TopK.functional.class_margins(class_counts, max_margin: 0.2);
+        /// var loss = TopK.functional.imbalanced_noised_topk_loss(scores, labels, k: 5, epsilon: 0.01, margins: margins, scale: 50.0);</code></example>
         public static Tensor imbalanced_noised_topk_loss(Tensor scores, Tensor labels, int k, double epsilon, Tensor margins,
             double scale, Tensor noise, nn.Reduction reduction = nn.Reduction.Mean)
         {
@@ -54,6 +58,10 @@ public static partial class TopK
         /// <param name="n_samples">Monte Carlo samples B ≥ 1 (published default 5).</param>
         /// <param name="generator">Random generator on the scores' device type; null for torch's default.</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, k is outside [1, n − 1], ε &lt; 0, n_samples &lt; 1, scale ≤ 0, or margins is not [n].</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var margins = TopK.functional.class_margins(class_counts, max_margin: 0.2);
+        /// var loss = TopK.functional.imbalanced_noised_topk_loss(scores, labels, k: 5, epsilon: 0.01, margins: margins, scale: 50.0);</code></example>
         public static Tensor imbalanced_noised_topk_loss(Tensor scores, Tensor labels, int k, double epsilon, Tensor margins,
             double scale = 50.0, int n_samples = 5, Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean)
         {

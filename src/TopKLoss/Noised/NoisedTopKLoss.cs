@@ -26,6 +26,8 @@ public static partial class TopK
         /// <param name="epsilon">Noise scale ε ≥ 0, finite.</param>
         /// <param name="noise">Standard normal draws Z, [batch, n, B] with B ≥ 1, on x's device; not modified.</param>
         /// <returns>[batch] in x's dtype; NaN for rows containing NaN.</returns>
+        /// <exception cref="System.ArgumentException">x is not a 2-D floating-point [batch, n] tensor, k is outside [1, n], ε &lt; 0, n_samples &lt; 1, or the noise or generator does not fit x.</exception>
+        /// <example><code>var smoothed = TopK.functional.perturbed_topk(scores, k: 6, epsilon: 1.0, n_samples: 10, generator: new Generator(42)); // [batch]</code></example>
         public static Tensor perturbed_topk(Tensor x, int k, double epsilon, Tensor noise)
         {
             using var scope = NewDisposeScope();
@@ -57,6 +59,8 @@ public static partial class TopK
         /// <param name="n_samples">Monte Carlo samples B ≥ 1 (the published default is 5).</param>
         /// <param name="generator">Random generator on x's device type, for reproducible draws; null for torch's default.</param>
         /// <returns>[batch] in x's dtype; NaN for rows containing NaN.</returns>
+        /// <exception cref="System.ArgumentException">x is not a 2-D floating-point [batch, n] tensor, k is outside [1, n], ε &lt; 0, n_samples &lt; 1, or the noise or generator does not fit x.</exception>
+        /// <example><code>var smoothed = TopK.functional.perturbed_topk(scores, k: 6, epsilon: 1.0, n_samples: 10, generator: new Generator(42)); // [batch]</code></example>
         public static Tensor perturbed_topk(Tensor x, int k, double epsilon = 1.0, int n_samples = 5, Generator? generator = null)
         {
             using var scope = NewDisposeScope();
@@ -84,6 +88,11 @@ public static partial class TopK
         /// <param name="epsilon">Noise scale ε ≥ 0 (paper: 1.0 on Pl@ntNet-300K, 0.2 on CIFAR-100).</param>
         /// <param name="noise">Standard normal draws Z, [batch, n, B], on the scores' device.</param>
         /// <param name="reduction">Mean (default, the published batch loss), Sum, or None for the per-sample vector.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, k is outside [1, n − 1], ε &lt; 0 or n_samples &lt; 1.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var criterion = TopK.NoisedTopKLoss(k: 5, epsilon: 1.0, n_samples: 5, generator: new Generator(42));
+        /// var loss = criterion.call(model.call(x), y); // or TopK.functional.noised_topk_loss(scores, labels, 5, 1.0, 5, generator)
+        /// loss.backward();</code></example>
         public static Tensor noised_topk_loss(Tensor scores, Tensor labels, int k, double epsilon, Tensor noise,
             nn.Reduction reduction = nn.Reduction.Mean)
         {
@@ -109,6 +118,11 @@ public static partial class TopK
         /// <param name="n_samples">Monte Carlo samples B ≥ 1 (published default 5).</param>
         /// <param name="generator">Random generator on the scores' device type; null for torch's default.</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, k is outside [1, n − 1], ε &lt; 0 or n_samples &lt; 1.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var criterion = TopK.NoisedTopKLoss(k: 5, epsilon: 1.0, n_samples: 5, generator: new Generator(42));
+        /// var loss = criterion.call(model.call(x), y); // or TopK.functional.noised_topk_loss(scores, labels, 5, 1.0, 5, generator)
+        /// loss.backward();</code></example>
         public static Tensor noised_topk_loss(Tensor scores, Tensor labels, int k = 5, double epsilon = 1.0, int n_samples = 5,
             Generator? generator = null, nn.Reduction reduction = nn.Reduction.Mean)
         {

@@ -35,6 +35,9 @@ public static partial class TopK
         /// <param name="tau">Temperature τ &gt; 0.</param>
         /// <param name="alpha">Margin α ≥ 0.</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, a k is outside [1, n − 1], the weights are not one per k and ≥ 0, τ ≤ 0 or α &lt; 0.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var loss = TopK.functional.multik_smooth_topk_svm_loss(scores, labels, ks: [1, 5], weights: [0.5, 0.5]);</code></example>
         public static Tensor multik_smooth_topk_svm_loss(Tensor scores, Tensor labels, int[] ks, double[] weights, double tau = 1.0,
             double alpha = 1.0, nn.Reduction reduction = nn.Reduction.Mean)
         {

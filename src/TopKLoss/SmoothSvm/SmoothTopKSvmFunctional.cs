@@ -31,6 +31,11 @@ public static partial class TopK
         /// <param name="alpha">Margin α ≥ 0.</param>
         /// <param name="reduction">Mean (default, the published batch loss), Sum, or None for the per-sample vector.</param>
         /// <returns>The reduced loss in the scores' dtype; NaN for rows with non-finite scores.</returns>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, k is outside [1, n − 1], τ ≤ 0 or α &lt; 0.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>using var scope = torch.NewDisposeScope();
+        /// var loss = TopK.functional.smooth_topk_svm_loss(model.call(x), y, k: 5, tau: 1.0); // scores [256, 1000], labels [256]
+        /// loss.backward();</code></example>
         public static Tensor smooth_topk_svm_loss(Tensor scores, Tensor labels, int k = 5, double tau = 1.0, double alpha = 1.0,
             nn.Reduction reduction = nn.Reduction.Mean)
         {
@@ -63,6 +68,9 @@ public static partial class TopK
         /// <param name="k">1 ≤ k &lt; n.</param>
         /// <param name="alpha">Margin α ≥ 0.</param>
         /// <param name="reduction">Mean (default), Sum, or None.</param>
+        /// <exception cref="System.ArgumentException">scores is not a 2-D floating-point [batch, n] tensor, labels is not a 1-D integer [batch] tensor on the same device, k is outside [1, n − 1] or α &lt; 0.</exception>
+        /// <exception cref="System.ArgumentOutOfRangeException">A label outside [0, n) (checked on the CPU always, on a GPU while <see cref="TopK.ValidateDeviceLabels"/> is true).</exception>
+        /// <example><code>var loss = TopK.functional.hard_topk_svm_loss(scores, labels, k: 5, alpha: 1.0);</code></example>
         public static Tensor hard_topk_svm_loss(Tensor scores, Tensor labels, int k = 5, double alpha = 1.0,
             nn.Reduction reduction = nn.Reduction.Mean)
         {
@@ -87,6 +95,8 @@ public static partial class TopK
         /// <param name="x">[batch, m] floating point, batch ≥ 1, m ≥ 1.</param>
         /// <param name="k">Highest degree, k ≥ 1.</param>
         /// <returns>[batch, k + 1] in x's dtype.</returns>
+        /// <exception cref="System.ArgumentException">x is not a 2-D floating-point tensor or k &lt; 1.</exception>
+        /// <example><code>var logSigma = TopK.functional.log_esp(x, k: 5); // x [batch, m] → [batch, 6]: log σ_0 … log σ_5</code></example>
         public static Tensor log_esp(Tensor x, int k)
         {
             using var scope = NewDisposeScope();
