@@ -53,7 +53,7 @@ internal readonly struct Lanes128 : ILanes<Vector128<double>>
     public static Vector128<double> Add(Vector128<double> a, Vector128<double> b) => a + b;
     public static Vector128<double> Multiply(Vector128<double> a, Vector128<double> b) => a * b;
     public static Vector128<double> Subtract(Vector128<double> a, Vector128<double> b) => a - b;
-    public static Vector128<double> Exp(Vector128<double> v) => Vector128.Exp(v);
+    public static Vector128<double> Exp(Vector128<double> v) => VectorExp.Exp(v); // not Vector128.Exp: see VectorExp
 }
 
 /// <summary>One row at a time, for CPUs without SIMD (or with it switched off).</summary>
