@@ -5,8 +5,15 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
 {
     /// <summary>Bit p: bucket p of the word (column 32m + p of the group) reaches its column's threshold.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Reach(Vector512<uint> word, Vector512<ushort> thresholds) =>
-        Vector512.GreaterThanOrEqual(word.AsUInt16(), thresholds).ExtractMostSignificantBits();
+    private static ulong Reach(Vector512<uint> word, Vector512<ushort> thresholds)
+    {
+        if (Vector128.IsHardwareAccelerated) return Vector512.GreaterThanOrEqual(word.AsUInt16(), thresholds).ExtractMostSignificantBits();
+        // Without SIMD the vector compare's software fallback costs more than these 32 compares.
+        ref ushort buckets = ref Unsafe.As<Vector512<uint>, ushort>(ref word), limits = ref Unsafe.As<Vector512<ushort>, ushort>(ref thresholds);
+        ulong bits = 0;
+        for (int p = 0; p < 32; p++) bits |= (ulong)(Unsafe.Add(ref buckets, p) >= Unsafe.Add(ref limits, p) ? 1 : 0) << p;
+        return bits;
+    }
 
     /// <summary>
     /// Lists the draws of a group whose bucket reaches the column's threshold, and whose coarse

@@ -139,6 +139,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     private static T SeedFloor(in Words16 w, int k, T epsilon, Scratch s)
     {
         if (typeof(T) == typeof(float) && k <= 16 && Avx2.IsSupported) return SeedFloorInRegisters(w, k, float.CreateTruncating(epsilon), s);
+        if (!Vector128.IsHardwareAccelerated) return SeedFloorScalar(w, k, epsilon, s);
         var buckets = s.SeedBuckets.AsSpan();
         for (int m = 0; m < 4; m++)
         {
@@ -162,6 +163,25 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
         first.CopyTo(s.SeedLower.AsSpan());
         second.CopyTo(s.SeedLower.AsSpan(lanes));
         return KthLargest(s.SeedLower.AsSpan(0, 2 * lanes), k);
+    }
+
+    /// <summary>
+    /// <see cref="SeedFloor"/> without SIMD: the k-th largest of all 128 seed lower values, one by one
+    /// (entry (2m + h)·16 + ℓ is half h of word m, lane ℓ, as in s.SeedX).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static T SeedFloorScalar(in Words16 w, int k, T epsilon, Scratch s)
+    {
+        ref uint words = ref Unsafe.As<Words16, uint>(ref Unsafe.AsRef(in w));
+        var lower = LowerCoarseTable;
+        for (int m = 0; m < 4; m++)
+            for (int lane = 0; lane < Group; lane++)
+            {
+                uint word = Unsafe.Add(ref words, m * Group + lane);
+                s.SeedLower[2 * m * Group + lane] = s.SeedX[2 * m * Group + lane] + epsilon * lower[(word & 0xFFFF) >> 4];
+                s.SeedLower[(2 * m + 1) * Group + lane] = s.SeedX[(2 * m + 1) * Group + lane] + epsilon * lower[word >> 20];
+            }
+        return KthLargestScalar(s.SeedLower, k);
     }
 
     /// <summary>

@@ -233,6 +233,7 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T KthLargest(ReadOnlySpan<T> values, int k)
     {
+        if (!Vector128.IsHardwareAccelerated) return KthLargestScalar(values, k);
         int lanes = Vector512<T>.Count;
         var none = Vector512.Create(T.NegativeInfinity);
         var below = Vector512.Create(T.PositiveInfinity);
@@ -253,6 +254,20 @@ internal static unsafe partial class NoisedRows<T> where T : unmanaged, IFloatin
             k -= equal;
             below = top;
         }
+    }
+
+    /// <summary>
+    /// <see cref="KthLargest"/> without SIMD (the vector types' software fallback costs more than this):
+    /// the k largest kept in descending order by insertion, counting equal values separately.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static T KthLargestScalar(ReadOnlySpan<T> values, int k)
+    {
+        Span<T> top = k <= 64 ? stackalloc T[k] : new T[k];
+        int held = 0;
+        foreach (T v in values)
+            if (held < k || v > top[k - 1]) InsertDescending(top, ref held, v);
+        return held < k ? T.NegativeInfinity : top[k - 1];
     }
 
     private static T HorizontalMax(Vector512<T> v)
