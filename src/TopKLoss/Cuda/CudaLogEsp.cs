@@ -6,7 +6,7 @@ namespace TopKLoss.Cuda;
 /// <summary>
 /// log σ_j(exp x), j = 0..K, on the GPU (Kernels/smooth_svm.cu) as an autograd function; the
 /// backward recomputes each row and writes ∂/∂x_i Σ_j g_j log σ_j exactly. Same algorithm as
-/// Kernels/LogEspKernel.cs (−inf where j exceeds the row length, NaN rows for NaN or a
+/// SmoothSvm/Cpu/LogEspKernel.cs (−inf where j exceeds the row length, NaN rows for NaN or a
 /// non-finite maximum).
 /// </summary>
 internal sealed class CudaLogEsp : autograd.SingleTensorFunction<CudaLogEsp>

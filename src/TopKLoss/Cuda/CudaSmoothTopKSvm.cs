@@ -7,7 +7,7 @@ namespace TopKLoss.Cuda;
 /// Per-sample smooth top-k SVM on the GPU (Kernels/smooth_svm.cu) as an autograd function: the
 /// forward kernel writes the losses and O(batch) row facts (kind, u, shift, hard index), the
 /// backward kernel recomputes each row's polynomials from the scores and writes the exact
-/// gradient. Same row algorithm and hard/smooth switch as Kernels/SmoothTopKSvmKernel.cs.
+/// gradient. Same row algorithm and hard/smooth switch as SmoothSvm/Cpu/SmoothTopKSvmKernel.cs.
 /// </summary>
 internal sealed class CudaSmoothTopKSvm : autograd.SingleTensorFunction<CudaSmoothTopKSvm>
 {

@@ -2,7 +2,7 @@
 // per sample s every thread draws its columns (four per fine block: two coarse and one fine
 // Philox block), keeps its top k of p_j = x_j + (T)ε·(T)z_j (value descending, index ascending),
 // and the block merges them; thread 0 records the k-th's index and adds its value in float64, in
-// sample order. The draws follow Kernels/NoiseStream.cs exactly (same Philox4x32-10 counters and
+// sample order. The draws follow Noised/Cpu/NoiseStream.cs exactly (same Philox4x32-10 counters and
 // keys, same Φ⁻¹ of the same 48-bit uniform), so the same (seed, stream) selects the same
 // indices as the CPU kernel, which draws only part of each normal but provably gets the result of
 // drawing all. Nothing of shape [batch, n, B] exists; the backward is a scatter.
@@ -22,7 +22,7 @@ __device__ __forceinline__ void tk_philox(unsigned* c, unsigned k0, unsigned k1)
     }
 }
 
-// Wichura's AS 241 (PPND16), as Kernels/NormalQuantile.cs, term for term.
+// Wichura's AS 241 (PPND16), as Noised/Cpu/NormalQuantile.cs, term for term.
 __device__ inline double tk_quantile_central(double q)
 {
     double r = 0.180625 - q * q;

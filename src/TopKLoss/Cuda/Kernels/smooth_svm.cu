@@ -1,6 +1,6 @@
 // Smooth top-k SVM (Berrada et al. 2018) and log_esp, forward and exact backward, one block per
 // row (rows strided over the grid), float64 inside whatever the storage type. The same per-row
-// algorithm as the C# kernels (Kernels/SmoothTopKSvmKernel.cs, Kernels/LogEspKernel.cs):
+// algorithm as the C# kernels (SmoothSvm/Cpu/SmoothTopKSvmKernel.cs, SmoothSvm/Cpu/LogEspKernel.cs):
 //  - the top q of the row (value descending, index ascending) gives the hard/smooth switch, the
 //    shift and the linear/log-space choice (EspRow.LinearIsSafe);
 //  - every thread multiplies (1 + e_j·z) over its elements j = t, t + T, ... (degree ≤ K), the

@@ -1,6 +1,6 @@
 // Math built from +, −, ×, ÷, sqrt and bit operations only, so that clang's PTX (no libdevice:
 // -nocudalib) and g++ compute every bit the same (both with -ffp-contract=off), and so that a C#
-// port (src/TopKLoss/Cuda/PortableMath.cs) can match them bit for bit.
+// port (src/TopKLoss/Kernels/PortableMath.cs) can match them bit for bit.
 #pragma once
 
 #define TK_INF __builtin_inf()
