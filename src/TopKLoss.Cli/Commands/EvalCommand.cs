@@ -56,7 +56,7 @@ public static class EvalCommand
             Checkpoint.LoadModel(weights, model);
             model.to(dev);
             var report = Trainer.Evaluate(model, test, kList, dev);
-            PerClassCsv.Write(csvPath, report, test.ClassNames);
+            PerClassCsv.Write(csvPath, report, config.NamesFor(test));   // the run's names, as predict prints them
 
             stdout.WriteLine($"{test.Name}: {test.Count} samples, {test.ClassCount} classes{(report.AbsentClasses.Length > 0 ? $", {report.AbsentClasses.Length} absent (left out of macro): {string.Join(" ", report.AbsentClasses)}" : "")}");
             foreach (int k in kList)

@@ -13,7 +13,8 @@ namespace TopKLoss.Cli.Commands;
 /// `topk predict`: the answers of a trained run for new inputs — per input the top-k class names with
 /// their softmax probabilities, and on request an average-k or conformal prediction set calibrated on
 /// the run's validation split. Inputs: image files / folders, IDX or CIFAR record files (read as in
-/// training), or a split of a dataset.
+/// training), or a split of a dataset. Classes are named as the run's run.json stores them (synthetic:
+/// "class 3"; a run of an earlier version keeps "g03-c003"), whatever data the inputs come from.
 /// </summary>
 public static class PredictCommand
 {

@@ -1,3 +1,4 @@
+using TopKLoss.Cli.Data;
 using TopKLoss.Cli.Training;
 
 namespace TopKLoss.Cli.Commands;
@@ -18,4 +19,12 @@ public sealed record RunConfig(
     string[] DataNotes)
 {
     public const string FileName = "run.json";
+
+    /// <summary>
+    /// The names of the model's classes, for reports on <paramref name="data"/>: the stored ones
+    /// (a run of an earlier version keeps its synthetic names "g03-c003"), or the data's own when
+    /// run.json holds none for every class.
+    /// </summary>
+    public IReadOnlyList<string> NamesFor(IDataset data) =>
+        ClassNames is { } stored && stored.Length == data.ClassCount ? stored : data.ClassNames;
 }

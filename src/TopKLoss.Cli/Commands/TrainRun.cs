@@ -49,10 +49,13 @@ public static class TrainRun
     public static TrainResult Execute(TrainSettings settings, DataBundle data, string folder, bool resume, ITrainingProgress progress,
         CancellationToken interrupt = default)
     {
-        if (!resume) Json.Write(Path.Combine(folder, RunConfig.FileName), ConfigOf(settings, data));
+        string configPath = Path.Combine(folder, RunConfig.FileName);
+        if (!resume) Json.Write(configPath, ConfigOf(settings, data));
+        // A resumed run keeps the class names its run.json holds (an older version's synthetic names stay).
+        var classNames = resume ? Json.Read<RunConfig>(configPath).NamesFor(data.Train) : data.Train.ClassNames;
         var tensorBoard = new TensorBoardLog(Path.Combine(folder, "tensorboard"));
         var result = new Trainer(settings, data, folder, progress, tensorBoard, interrupt).Run(resume);
-        PerClassCsv.Write(Path.Combine(folder, "test-per-class.csv"), result.Test, data.Train.ClassNames);
+        PerClassCsv.Write(Path.Combine(folder, "test-per-class.csv"), result.Test, classNames);
         if (result.History.Count > 0)
             Plots.Curves(Path.Combine(folder, "curves.png"), $"{settings.Loss} · {settings.Model} · seed {settings.Seed}", result.History, settings.LossOptions.K);
         Json.Write(Path.Combine(folder, MetricsFileName), new

@@ -52,7 +52,8 @@ public static class DataSources
         var settings = SyntheticData.Parse(knobs);
         var data = SyntheticData.Generate(settings, spec);
         return new SourceData(data.Train, null, data.Test, data.Groups, data.Train.Count / 10,
-            [$"synthetic hierarchical Gaussian data ({settings}), groups: its {settings.Groups} superclasses"]);
+            [$"synthetic hierarchical Gaussian data ({settings}), groups: its {settings.Groups} superclasses"],
+            SyntheticData.LegacyClassNames(settings.Classes, settings.Groups));
     }
 
     private static void Validate(DataOptions o)
@@ -82,7 +83,7 @@ public static class DataSources
         Groups? groups = source.BuiltInGroups;
         if (options.GroupsFile is { } groupsFile)
         {
-            groups = GroupsFile.Read(groupsFile, pool.ClassNames);
+            groups = GroupsFile.Read(groupsFile, pool.ClassNames, source.ClassAliases);
             notes.Add($"groups from {groupsFile}: {groups.Count} groups");
         }
 
@@ -134,7 +135,7 @@ public static class DataSources
         }
 
         // 5. Label noise on the training split only.
-        var noise = ApplyNoise(trainPool.Labels, pool.ClassNames, groups, options, notes);
+        var noise = ApplyNoise(trainPool.Labels, pool.ClassNames, source.ClassAliases, groups, options, notes);
         var train = noise is null ? trainPool : trainPool.Subset(trainPool.Name, Enumerable.Range(0, trainPool.Count).ToArray(), noise.Labels);
 
         // The class counts the imbalanced losses get are those of the labels they train on (the
@@ -147,7 +148,8 @@ public static class DataSources
             options.Noise, noise?.RealizedFlipRate ?? 0.0, notes);
     }
 
-    private static LabelNoise.Result? ApplyNoise(IReadOnlyList<int> labels, IReadOnlyList<string> classNames, Groups? groups, DataOptions options, List<string> notes)
+    private static LabelNoise.Result? ApplyNoise(IReadOnlyList<int> labels, IReadOnlyList<string> classNames, IReadOnlyList<string>? aliases,
+        Groups? groups, DataOptions options, List<string> notes)
     {
         int classCount = classNames.Count;
         if (options.Noise == 0) return null;
@@ -164,7 +166,7 @@ public static class DataSources
         {
             if (!File.Exists(protocol))
                 throw new UsageException($"--noise-groups {protocol}: neither published, coarse nor an existing groups file");
-            result = LabelNoise.WithinGroups(labels, GroupsFile.Read(protocol, classNames), options.Noise, rng, protocol);
+            result = LabelNoise.WithinGroups(labels, GroupsFile.Read(protocol, classNames, aliases), options.Noise, rng, protocol);
         }
         notes.Add(string.Create(CultureInfo.InvariantCulture, $"label noise: {result.Description}; nominal p = {options.Noise}, realized flip rate = {result.RealizedFlipRate:F4}"));
         return result;

@@ -10,13 +10,16 @@ namespace TopKLoss.Cli.Data;
 /// footwear: Sandal, Sneaker, Ankle boot
 /// 1 3 8                            # ... or by whitespace when the line has no comma (group named "group3")
 /// </code>
-/// A member is a class index in [0, classes) or else a class name (exact, else case-insensitive).
+/// A member is a class index in [0, classes) or else a class name (exact, else case-insensitive), else
+/// one of the dataset's aliases (synthetic: the names of earlier versions, "g03-c003"). On a line
+/// without commas a name may still hold spaces ("class 3 class 7", "Sandal Sneaker Ankle boot"): a word
+/// that is no member on its own is joined with the words after it until the words make one.
 /// Every class must be in exactly one group: a class listed twice or in no group is an error, as is
 /// an unknown name, an index out of range or an empty group. Errors name the file and the line.
 /// </summary>
 public static class GroupsFile
 {
-    public static Groups Read(string path, IReadOnlyList<string> classNames)
+    public static Groups Read(string path, IReadOnlyList<string> classNames, IReadOnlyList<string>? aliases = null)
     {
         string[] lines;
         try { lines = File.ReadAllLines(path); }
@@ -24,10 +27,10 @@ public static class GroupsFile
         {
             throw new UsageException($"--groups: cannot read {path}: {e.Message}");
         }
-        return Parse(path, lines, classNames);
+        return Parse(path, lines, classNames, aliases);
     }
 
-    public static Groups Parse(string path, IReadOnlyList<string> lines, IReadOnlyList<string> classNames)
+    public static Groups Parse(string path, IReadOnlyList<string> lines, IReadOnlyList<string> classNames, IReadOnlyList<string>? aliases = null)
     {
         int classCount = classNames.Count;
         var groupOf = Enumerable.Repeat(-1, classCount).ToArray();
@@ -50,21 +53,25 @@ public static class GroupsFile
                 line = line[(colon + 1)..];
                 if (name.Length == 0) name = $"group{names.Count}";
             }
-            string[] members = line.Contains(',')
-                ? line.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                : line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (members.Length == 0)
+            List<int> members;
+            if (line.Contains(','))
+            {
+                members = [];
+                foreach (var member in line.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                {
+                    int c = Resolve(member, classNames, aliases);
+                    if (c < 0) throw Unknown(path, lineNumber, member, classCount);
+                    members.Add(c);
+                }
+            }
+            else members = Words(path, lineNumber, line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries), classNames, aliases);
+            if (members.Count == 0)
                 throw new UsageException($"{path}:{lineNumber}: group \"{name}\" has no classes");
 
             int group = names.Count;
             names.Add(name);
-            foreach (var member in members)
+            foreach (int c in members)
             {
-                int c = Resolve(member, classNames);
-                if (c < 0)
-                    throw new UsageException(int.TryParse(member, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
-                        ? $"{path}:{lineNumber}: class index {member} is out of range [0, {classCount})"
-                        : $"{path}:{lineNumber}: unknown class \"{member}\" (neither an index in [0, {classCount}) nor a class name)");
                 if (groupOf[c] >= 0)
                     throw new UsageException($"{path}:{lineNumber}: class {c} ({classNames[c]}) is already in group \"{names[groupOf[c]]}\" (line {lineOf[c]}); each class belongs to one group");
                 groupOf[c] = group;
@@ -79,7 +86,35 @@ public static class GroupsFile
         return new Groups(groupOf, names);
     }
 
-    private static int Resolve(string member, IReadOnlyList<string> classNames)
+    /// <summary>
+    /// Members of a line without commas: each word is a member, or else the start of a name with
+    /// spaces, joined with the fewest following words that make one ("class 3", "Ankle boot").
+    /// </summary>
+    private static List<int> Words(string path, int lineNumber, string[] words, IReadOnlyList<string> classNames,
+        IReadOnlyList<string>? aliases)
+    {
+        var members = new List<int>();
+        for (int i = 0; i < words.Length;)
+        {
+            int found = -1, end = i;
+            for (int j = i; j < words.Length && found < 0; j++)
+            {
+                found = Resolve(string.Join(' ', words[i..(j + 1)]), classNames, aliases);
+                end = j;
+            }
+            if (found < 0) throw Unknown(path, lineNumber, words[i], classNames.Count);
+            members.Add(found);
+            i = end + 1;
+        }
+        return members;
+    }
+
+    private static UsageException Unknown(string path, int lineNumber, string member, int classCount) => new(
+        int.TryParse(member, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"{path}:{lineNumber}: class index {member} is out of range [0, {classCount})"
+            : $"{path}:{lineNumber}: unknown class \"{member}\" (neither an index in [0, {classCount}) nor a class name)");
+
+    private static int Resolve(string member, IReadOnlyList<string> classNames, IReadOnlyList<string>? aliases)
     {
         // An index first; a number out of range may still be a class name (Pl@ntNet species ids).
         if (int.TryParse(member, NumberStyles.Integer, CultureInfo.InvariantCulture, out int index)
@@ -94,6 +129,9 @@ public static class GroupsFile
                 if (found >= 0) return -1; // ambiguous
                 found = c;
             }
+        if (found < 0 && aliases is not null)
+            for (int c = 0; c < aliases.Count && c < classNames.Count; c++)
+                if (string.Equals(aliases[c], member, StringComparison.OrdinalIgnoreCase)) return c;
         return found;
     }
 }

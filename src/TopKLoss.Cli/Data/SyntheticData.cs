@@ -11,6 +11,10 @@ namespace TopKLoss.Cli.Data;
 /// 5 consecutive labels (the published noise protocol) are NOT the superclasses.
 /// Everything comes from <see cref="Settings.Seed"/> (the dataset's own seed, not --seed: the data
 /// stay the same across training seeds, as a real dataset does).
+/// Class c is named "class c" (what `predict` prints), superclass g "g00", "g01", ... (two digits at least).
+/// Earlier versions named class c "g{superclass:D2}-c{c:D3}" (e.g. "g03-c003"); run folders of
+/// those versions keep the names stored in their run.json, and groups files may still use them
+/// (<see cref="LegacyClassNames"/>).
 /// </summary>
 public static class SyntheticData
 {
@@ -90,8 +94,8 @@ public static class SyntheticData
             for (int j = 0; j < d; j++)
                 means[c * d + j] = groupMeans[superclass[c] * d + j] + (float)(s.ClassSpread * Gaussian(rng));
         }
-        var classNames = Enumerable.Range(0, s.Classes).Select(c => $"g{superclass[c]:D2}-c{c:D3}").ToArray();
-        var groupNames = Enumerable.Range(0, s.Groups).Select(g => $"g{g:D2}").ToArray();
+        var classNames = ClassNames(s.Classes);
+        var groupNames = Enumerable.Range(0, s.Groups).Select(g => string.Create(CultureInfo.InvariantCulture, $"g{g:D2}")).ToArray();
 
         FeatureDataset Sample(int perClass, string split)
         {
@@ -112,6 +116,17 @@ public static class SyntheticData
         var test = Sample(s.Test, "test");
         return new Generated(train, test, new Groups(superclass, groupNames), means);
     }
+
+    /// <summary>The class names: "class 0", "class 1", ... (no zero padding).</summary>
+    public static string[] ClassNames(int classes) =>
+        Enumerable.Range(0, classes).Select(c => string.Create(CultureInfo.InvariantCulture, $"class {c}")).ToArray();
+
+    /// <summary>
+    /// The names earlier versions gave the classes, "g{c mod groups:D2}-c{c:D3}" (e.g. "g03-c003"):
+    /// accepted in groups files as aliases, so a groups file written for an older run still reads.
+    /// </summary>
+    public static string[] LegacyClassNames(int classes, int groups) =>
+        Enumerable.Range(0, classes).Select(c => string.Create(CultureInfo.InvariantCulture, $"g{c % groups:D2}-c{c:D3}")).ToArray();
 
     /// <summary>Standard normal draw (Box–Muller); System.Random with a seed is stable across .NET versions.</summary>
     private static double Gaussian(Random rng)

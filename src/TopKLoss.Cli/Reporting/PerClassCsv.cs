@@ -4,7 +4,10 @@ using TopKLoss.Cli.Training;
 
 namespace TopKLoss.Cli.Reporting;
 
-/// <summary>Per-class table as CSV: class index, name, sample count, then top-k accuracy per k (empty for absent classes).</summary>
+/// <summary>
+/// Per-class table as CSV: class index, name, sample count, then top-k accuracy per k (empty for absent
+/// classes). A name is quoted (RFC 4180) only when it holds a comma, quote or line break: "class 3" stays bare.
+/// </summary>
 public static class PerClassCsv
 {
     public static void Write(string path, MetricsReport report, IReadOnlyList<string> classNames)
@@ -24,5 +27,5 @@ public static class PerClassCsv
         AtomicFile.WriteText(path, sb.ToString());
     }
 
-    private static string Quote(string s) => s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
+    private static string Quote(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 }

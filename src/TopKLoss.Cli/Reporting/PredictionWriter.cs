@@ -10,7 +10,12 @@ public sealed record RankedClass(int Class, string Name, double Probability);
 /// <summary>What `topk predict` says about one input: its id, its label when known, the top-k classes and the set when asked.</summary>
 public sealed record Prediction(string Input, string? Label, RankedClass[] Top, string[]? Set);
 
-/// <summary>Prints predictions as an aligned table, CSV (one row per input) or JSON.</summary>
+/// <summary>
+/// Prints predictions as an aligned table, CSV (one row per input) or JSON. Class names may hold spaces
+/// ("class 3", "Ankle boot"): table cells are "name (probability)" and columns are two spaces apart;
+/// CSV quotes a field only where RFC 4180 needs it (comma, quote, line break), and a set's names are
+/// joined with ';'.
+/// </summary>
 public static class PredictionWriter
 {
     public static readonly string[] Formats = ["table", "csv", "json"];
@@ -45,7 +50,7 @@ public static class PredictionWriter
         {
             var row = new List<string> { p.Input };
             if (labelled) row.Add(p.Label ?? "");
-            row.AddRange(p.Top.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} {t.Probability:F3}")));
+            row.AddRange(p.Top.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} ({t.Probability:F3})")));
             if (sets) row.Add(p.Set is null ? "" : "{" + string.Join(", ", p.Set) + "}");
             return row;
         }).Prepend(header).ToList();

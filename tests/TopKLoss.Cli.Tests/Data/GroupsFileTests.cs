@@ -43,6 +43,29 @@ public class GroupsFileTests
     }
 
     [Fact]
+    public void Names_with_spaces_are_read_on_lines_without_commas_too()
+    {
+        var groups = GroupsFile.Parse("g.txt", ["tops: T-shirt/top Pullover Coat Shirt", "footwear: Sandal Sneaker Ankle boot", "other: 1 3 8"], Names);
+        Assert.Equal(Groups.FashionMnist.SuperclassOf, groups.SuperclassOf);
+
+        string[] synthetic = SyntheticData.ClassNames(12);
+        var byName = GroupsFile.Parse("g.txt", ["a: class 0 class 3 CLASS 6 9", "b: class 1, class 4, class 7, class 10", "c: 2 class 5 class 8 class 11"], synthetic);
+        Assert.Equal(Enumerable.Range(0, 12).Select(c => c % 3), byName.SuperclassOf);
+        var e = Assert.Throws<UsageException>(() => GroupsFile.Parse("g.txt", ["class 0 klass 1"], synthetic));
+        Assert.Contains("g.txt:1: unknown class \"klass\"", e.Message);
+    }
+
+    [Fact]
+    public void Synthetic_names_of_earlier_versions_are_aliases()
+    {
+        string[] names = SyntheticData.ClassNames(6), legacy = SyntheticData.LegacyClassNames(6, 2);
+        var groups = GroupsFile.Parse("g.txt", ["even: g00-c000, g00-c002, class 4", "odd: g01-c001 G01-C003 5"], names, legacy);
+        Assert.Equal([0, 1, 0, 1, 0, 1], groups.SuperclassOf);
+        // Without the aliases (any other dataset) the old names are unknown.
+        Assert.Contains("unknown class \"g00-c000\"", Assert.Throws<UsageException>(() => GroupsFile.Parse("g.txt", ["g00-c000"], names)).Message);
+    }
+
+    [Fact]
     public void MissingFile_IsUsageError()
     {
         var e = Assert.Throws<UsageException>(() => GroupsFile.Read("/nonexistent/groups.txt", Names));

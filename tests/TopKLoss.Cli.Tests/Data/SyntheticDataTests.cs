@@ -85,6 +85,19 @@ public class SyntheticSpecTests
         Assert.All(Enumerable.Range(0, 12), c => Assert.Equal(4, data.Train.Labels.Count(l => l == c)));
     }
 
+    [Fact]
+    public void Classes_are_named_class_N_and_superclasses_keep_their_g_names()
+    {
+        var data = SyntheticData.Generate(SyntheticData.Parse("classes=12, groups=3, train=2, test=1, dim=2"));
+        Assert.Equal(Enumerable.Range(0, 12).Select(c => $"class {c}"), data.Train.ClassNames);
+        Assert.Equal(data.Train.ClassNames, data.Test.ClassNames);
+        Assert.Equal("class 3", data.Train.ClassNames[3]);     // no zero padding
+        Assert.Equal("class 11", data.Train.ClassNames[11]);
+        Assert.Equal(["g00", "g01", "g02"], data.Groups.Names);
+        // The names of earlier versions, still read in groups files: superclass (c mod groups), then the class.
+        Assert.Equal(["g00-c000", "g01-c001", "g02-c002", "g00-c003"], SyntheticData.LegacyClassNames(12, 3).Take(4));
+    }
+
     [Theory]
     [InlineData("classes=1", "classes must be an integer ≥ 2")]
     [InlineData("colors=3", "unknown key \"colors\"")]

@@ -54,6 +54,93 @@ public class PredictCommandTests
     }
 
     [Fact]
+    public void Synthetic_classes_are_named_class_N_in_every_format()
+    {
+        using var temp = new TempFolder();
+        string run = temp["run"];
+        CliRunner.RunOk("train", "--data", CliRunner.TinyData, "--epochs", "2", "--k", "3", "--batch-size", "32", "--out", run);
+        var expected = Enumerable.Range(0, 10).Select(c => $"class {c}").ToArray();
+        var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "run.json"))).RootElement;
+        Assert.Equal(expected, config.GetProperty("ClassNames").EnumerateArray().Select(e => e.GetString()));
+        // The per-class CSV: the name with its space, unquoted (RFC 4180 quotes only commas, quotes and line breaks).
+        var perClass = File.ReadAllLines(Path.Combine(run, "test-per-class.csv"));
+        Assert.StartsWith("class,name,samples,top1,", perClass[0]);
+        Assert.StartsWith("3,class 3,10,", perClass[4]);
+
+        // JSON: test sample i is of class i mod 10 (the classes are interleaved); every answer carries its index's name.
+        var predictions = Json(CliRunner.RunOk("predict", "--checkpoint", run, "--k", "2", "--format", "json"))
+            .GetProperty("predictions").EnumerateArray().ToArray();
+        Assert.Equal(100, predictions.Length);
+        var top = new (string Name, double P)[100][];
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal($"class {i % 10}", predictions[i].GetProperty("label").GetString());
+            top[i] = predictions[i].GetProperty("top").EnumerateArray().Select(t =>
+            {
+                Assert.Equal($"class {t.GetProperty("class").GetInt32()}", t.GetProperty("name").GetString());
+                return (t.GetProperty("name").GetString()!, t.GetProperty("probability").GetDouble());
+            }).ToArray();
+            Assert.Equal(2, top[i].Length);
+        }
+
+        // Table: columns two spaces apart or more, a top-k cell is "name (probability)".
+        var table = CliRunner.RunOk("predict", "--checkpoint", run, "--k", "2").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("100 inputs · top-2", table[0]);
+        Assert.Equal(["input", "label", "top-1", "top-2"], System.Text.RegularExpressions.Regex.Split(table[1], " {2,}"));
+        Assert.Equal(102, table.Length);
+        for (int i = 0; i < 100; i++)
+        {
+            string[] cells = [$"test#{i}", $"class {i % 10}", .. top[i].Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Name} ({t.P:F3})"))];
+            Assert.Equal(cells, System.Text.RegularExpressions.Regex.Split(table[i + 2].TrimEnd(), " {2,}"));
+        }
+
+        // CSV: the same names, bare; the probabilities round-trip; no set asked for, so the last field is empty.
+        var csv = CliRunner.RunOk("predict", "--checkpoint", run, "--k", "2", "--format", "csv").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(101, csv.Length);
+        for (int i = 0; i < 100; i++)
+            Assert.Equal(string.Create(CultureInfo.InvariantCulture,
+                $"test#{i},class {i % 10},{top[i][0].Name},{top[i][0].P:R},{top[i][1].Name},{top[i][1].P:R},"), csv[i + 1].TrimEnd('\r'));
+
+        // With a set, the set's names are joined with ';' (CSV) and listed in braces (table).
+        var withSets = CliRunner.RunOk("predict", "--checkpoint", run, "--k", "2", "--format", "csv", "--sets", "average-k", "--set-size", "3")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => CsvLine.Split(l.TrimEnd('\r'), ',')[^1]).ToArray();
+        int row = Array.FindIndex(withSets, f => f.Length > 0);   // average-k sets may be empty
+        Assert.True(row >= 0, "some average-3 set is not empty");
+        var set = withSets[row].Split(';');
+        Assert.All(set, name => Assert.Matches(@"^class \d$", name));
+        var tableWithSets = CliRunner.RunOk("predict", "--checkpoint", run, "--k", "2", "--sets", "average-k", "--set-size", "3").Split('\n');
+        Assert.EndsWith("  {" + string.Join(", ", set) + "}", tableWithSets[row + 2].TrimEnd());
+    }
+
+    [Fact]
+    public void A_run_of_an_earlier_version_keeps_the_synthetic_names_its_run_json_stores()
+    {
+        using var temp = new TempFolder();
+        // Earlier versions named synthetic class c "g{c mod groups:D2}-c{c:D3}"; groups files written for them still read.
+        var legacy = SyntheticData.LegacyClassNames(10, 5);
+        File.WriteAllLines(temp["groups.txt"], Enumerable.Range(0, 5).Select(g => g < 4 ? $"{legacy[g]}, {legacy[g + 5]}" : $"{legacy[g]} {legacy[g + 5]}"));
+        string run = temp["run"];
+        CliRunner.RunOk("train", "--data", CliRunner.TinyData, "--epochs", "2", "--k", "3", "--noise", "0.5", "--noise-groups", temp["groups.txt"], "--out", run);
+        // Make it an old run: its run.json holds the old names.
+        string configPath = Path.Combine(run, "run.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
+        node["ClassNames"] = new System.Text.Json.Nodes.JsonArray(legacy.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray());
+        File.WriteAllText(configPath, node.ToJsonString());
+
+        var predictions = Json(CliRunner.RunOk("predict", "--checkpoint", run, "--k", "3", "--format", "json")).GetProperty("predictions").EnumerateArray().ToArray();
+        Assert.Equal(legacy[7], predictions[7].GetProperty("label").GetString());
+        Assert.All(predictions.SelectMany(p => p.GetProperty("top").EnumerateArray()), t => Assert.Equal(legacy[t.GetProperty("class").GetInt32()], t.GetProperty("name").GetString()));
+        Assert.Contains("test#3   g03-c003", CliRunner.RunOk("predict", "--checkpoint", run, "--k", "1"));
+
+        // eval's per-class CSV and a resumed run's test CSV use the stored names too; run.json keeps them.
+        CliRunner.RunOk("eval", "--checkpoint", run, "--k", "1,3");
+        Assert.StartsWith("3,g03-c003,10,", File.ReadAllLines(Path.Combine(run, "eval-per-class.csv"))[4]);
+        CliRunner.RunOk("train", "--out", run, "--resume", "--epochs", "3");
+        Assert.StartsWith("3,g03-c003,10,", File.ReadAllLines(Path.Combine(run, "test-per-class.csv"))[4]);
+        Assert.Equal(legacy, JsonDocument.Parse(File.ReadAllText(configPath)).RootElement.GetProperty("ClassNames").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public void Sets_are_calibrated_on_the_validation_split_and_saved_on_request()
     {
         using var temp = new TempFolder();
