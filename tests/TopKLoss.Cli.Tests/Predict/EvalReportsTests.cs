@@ -14,6 +14,10 @@ public class EvalReportsTests
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A reports.json value: a number, or "NaN" (the macro accuracy of a shot group without classes).</summary>
+    private static double Value(JsonElement e) =>
+        e.ValueKind == JsonValueKind.String ? double.Parse(e.GetString()!, CultureInfo.InvariantCulture) : e.GetDouble();
+
     [Fact]
     public void Eval_reports_set_coverage_ece_and_the_shot_table_consistently_with_predict()
     {
@@ -73,9 +77,33 @@ public class EvalReportsTests
             Assert.InRange(test.GetProperty("set_mean_size").GetDouble(), 1.0, 3.5);   // average-k K = 2 fitted on validation
             Assert.True(File.Exists(Path.Combine(folder, run.GetProperty("loss").GetString()!, $"seed{run.GetProperty("seed").GetInt32()}", "reliability.png")));
         }
-        // The table's mean is the mean of the runs.
-        double ceMean = runs.Take(2).Average(r => r.GetProperty("test").GetProperty("set_coverage").GetDouble());
-        Assert.Equal(Math.Round(ceMean, 4), Number(output, @"(?m)^ce\s+\|\s+(\d\.\d{4}) ±"));
+        // reports.json holds fractions; the table the mean ± std of the runs: coverage and accuracies in %, size and ECE plain.
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        int head = Array.FindIndex(lines, l => l.StartsWith("loss ", StringComparison.Ordinal) && l.Contains("set_coverage"));
+        var columns = lines[head].Split(" | ").Select(c => c.Trim()).ToArray();
+        Assert.Equal(["loss", "set_coverage", "set_macro_coverage", "set_worst_class_coverage", "set_mean_size", "ece"], columns.Take(6));
+        Assert.Matches(@"^-+(-\|-+)+$", lines[head + 1]);
+        string Expected(string name, double mean, double std) => name switch
+        {
+            "set_mean_size" => string.Create(CultureInfo.InvariantCulture, $"{mean:F3} ± {std:F3}"),
+            "ece" => string.Create(CultureInfo.InvariantCulture, $"{mean:F4} ± {std:F4}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{100 * mean:F2} ± {100 * std:F2}"),
+        };
+        string[] losses = ["ce", "logit-adjusted", "multi-k-svm"];
+        for (int l = 0; l < losses.Length; l++)
+        {
+            var cells = lines[head + 2 + l].Split(" | ").Select(c => c.Trim()).ToArray();
+            Assert.Equal(losses[l], cells[0]);
+            for (int c = 1; c < columns.Length; c++)
+            {
+                var values = runs.Where(r => r.GetProperty("loss").GetString() == losses[l]).Select(r => Value(r.GetProperty("test").GetProperty(columns[c]))).ToArray();
+                double mean = values.Average(), std = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+                Assert.Equal(Expected(columns[c], mean, std), cells[c]);
+            }
+        }
+        Assert.Equal("(coverage and accuracy in %, set_mean_size in classes, ece as a fraction of 1; mean ± std over 2 seeds, test split; " +
+            $"{reports.RootElement.GetProperty("sets").GetString()} fitted on each run's validation split)", lines[head + 5]);
+        Assert.Contains("reports.json (per-run values as fractions)", lines[head + 6]);
     }
 
     [Fact]
