@@ -10,9 +10,9 @@ namespace TopKLoss.Cli.Commands;
 /// `compare`'s optional reports (--sets, --calibration, --shot-table): each run's best model is
 /// reloaded from its folder and measured on its seed's test split. The table gives mean ± std over
 /// seeds in the units of the other tables: coverages (micro, macro, worst class) and the
-/// many/medium/few-shot macro top-k accuracies in % with two decimals, as <see cref="ResultsTable"/>
-/// and eval print accuracies; the mean set size in classes (three decimals, as eval) and the ECE as
-/// a fraction of 1 (four decimals), both plain numbers; a footnote says which. reports.json holds the
+/// many/medium/few-shot macro top-k accuracies and the ECE in % with two decimals, as
+/// <see cref="ResultsTable"/> and eval print them; the mean set size in classes (three decimals, as
+/// eval), a plain number; a footnote says which. reports.json holds the
 /// per-run values as raw fractions (coverage 0.9, not 90), for machines; each run folder gets its reliability.png.
 /// </summary>
 public static class CompareReports
@@ -71,14 +71,13 @@ public static class CompareReports
         return text.ToString();
     }
 
-    /// <summary>The reported values that are not accuracies or coverages: printed as plain numbers, not in %.</summary>
+    /// <summary>The one reported value that is not a fraction: printed as a plain number, not in %.</summary>
     private const string MeanSize = "set_mean_size", Ece = "ece";
 
-    /// <summary>One "mean ± std" cell: accuracies and coverages in % (F2), the mean set size in classes (F3), the ECE as a fraction (F4).</summary>
+    /// <summary>One "mean ± std" cell: accuracies, coverages and the ECE in % (F2, as eval prints them), the mean set size in classes (F3).</summary>
     public static string Cell(string name, double mean, double std) => name switch
     {
         MeanSize => string.Format(CultureInfo.InvariantCulture, "{0:F3} ± {1:F3}", mean, std),
-        Ece => string.Format(CultureInfo.InvariantCulture, "{0:F4} ± {1:F4}", mean, std),
         _ => string.Format(CultureInfo.InvariantCulture, "{0:F2} ± {1:F2}", 100 * mean, 100 * std),
     };
 
@@ -91,7 +90,7 @@ public static class CompareReports
         if (coverage || accuracy)
             units.Add((coverage && accuracy ? "coverage and accuracy" : coverage ? "coverage" : "accuracy") + " in %");
         if (names.Contains(MeanSize)) units.Add($"{MeanSize} in classes");
-        if (names.Contains(Ece)) units.Add($"{Ece} as a fraction of 1");
+        if (names.Contains(Ece)) units.Add($"{Ece} in %");
         return $"({string.Join(", ", units)}; mean ± std over {seeds} seed{(seeds == 1 ? "" : "s")}, test split"
             + (setsDescription is null ? "" : $"; {setsDescription} fitted on each run's validation split") + ")";
     }

@@ -86,8 +86,7 @@ public class EvalReportsTests
         string Expected(string name, double mean, double std) => name switch
         {
             "set_mean_size" => string.Create(CultureInfo.InvariantCulture, $"{mean:F3} ± {std:F3}"),
-            "ece" => string.Create(CultureInfo.InvariantCulture, $"{mean:F4} ± {std:F4}"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"{100 * mean:F2} ± {100 * std:F2}"),
+                        _ => string.Create(CultureInfo.InvariantCulture, $"{100 * mean:F2} ± {100 * std:F2}"),
         };
         string[] losses = ["ce", "logit-adjusted", "multi-k-svm"];
         for (int l = 0; l < losses.Length; l++)
@@ -101,7 +100,7 @@ public class EvalReportsTests
                 Assert.Equal(Expected(columns[c], mean, std), cells[c]);
             }
         }
-        Assert.Equal("(coverage and accuracy in %, set_mean_size in classes, ece as a fraction of 1; mean ± std over 2 seeds, test split; " +
+        Assert.Equal("(coverage and accuracy in %, set_mean_size in classes, ece in %; mean ± std over 2 seeds, test split; " +
             $"{reports.RootElement.GetProperty("sets").GetString()} fitted on each run's validation split)", lines[head + 5]);
         Assert.Contains("reports.json (per-run values as fractions)", lines[head + 6]);
     }

@@ -42,11 +42,11 @@ public class CompareReportsTableTests
         ], seeds: 2, "average-k sets (K = 2)");
         string Dashes(int n) => new('-', n);
         Assert.Equal(string.Join(Environment.NewLine,
-            "loss       | set_coverage | set_mean_size |             ece | few_top1_macro",
-            $"{Dashes(10)}-|-{Dashes(12)}-|-{Dashes(13)}-|-{Dashes(15)}-|-{Dashes(14)}",
-            "ce         | 91.00 ± 1.41 | 2.250 ± 0.354 | 0.0400 ± 0.0141 |   55.00 ± 7.07",
-            "smooth-svm | 88.00 ± 0.00 | 3.100 ± 0.141 | 0.2000 ± 0.1414 |  100.00 ± 0.00",
-            "(coverage and accuracy in %, set_mean_size in classes, ece as a fraction of 1; mean ± std over 2 seeds, test split; " +
+            "loss       | set_coverage | set_mean_size |           ece | few_top1_macro",
+            $"{Dashes(10)}-|-{Dashes(12)}-|-{Dashes(13)}-|-{Dashes(13)}-|-{Dashes(14)}",
+            "ce         | 91.00 ± 1.41 | 2.250 ± 0.354 |   4.00 ± 1.41 |   55.00 ± 7.07",
+            "smooth-svm | 88.00 ± 0.00 | 3.100 ± 0.141 | 20.00 ± 14.14 |  100.00 ± 0.00",
+            "(coverage and accuracy in %, set_mean_size in classes, ece in %; mean ± std over 2 seeds, test split; " +
             "average-k sets (K = 2) fitted on each run's validation split)",
             ""), table);
     }
@@ -55,7 +55,7 @@ public class CompareReportsTableTests
     [InlineData("set_worst_class_coverage", 0.25, 0.0, "25.00 ± 0.00")]
     [InlineData("medium_top5_macro", 0.87654, 0.01234, "87.65 ± 1.23")]
     [InlineData("set_mean_size", 1.98, 0.0123, "1.980 ± 0.012")]
-    [InlineData("ece", 0.0351, 0.00049, "0.0351 ± 0.0005")]
+    [InlineData("ece", 0.0351, 0.00049, "3.51 ± 0.05")]
     public void Cells(string name, double mean, double std, string expected) =>
         Assert.Equal(expected, TopKLoss.Cli.Commands.CompareReports.Cell(name, mean, std));
 
@@ -63,7 +63,7 @@ public class CompareReportsTableTests
     public void Footnote_names_only_the_units_present()
     {
         string table = TopKLoss.Cli.Commands.CompareReports.Table(["ce"], [("ce", new() { ["ece"] = 0.1 })], seeds: 1, null);
-        Assert.EndsWith("(ece as a fraction of 1; mean ± std over 1 seed, test split)" + Environment.NewLine, table);
+        Assert.EndsWith("(ece in %; mean ± std over 1 seed, test split)" + Environment.NewLine, table);
         Assert.Contains("ce   | 0.1000 ± 0.0000", table);
     }
 }
