@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes src/TopKLoss/SmoothSvm/Cpu/PackedEspInRegisters.g.cs: PackedEsp's recursions with σ and the
-adjoint held in W named vector locals (W = 8, 16, 24), one method per width.
+adjoint held in W named vector locals (W = 2, 4, 8, 16, 24), one method per width.
 
 C# cannot index locals, and the JIT keeps a local in a register only when every access has a
 constant position, so the unrolled code is generated rather than written by hand.
@@ -8,7 +8,7 @@ Run from the repository root: python3 tools/generate-packed-esp-in-registers.py
 """
 import pathlib
 
-WIDTHS = (8, 16, 24)
+WIDTHS = (2, 4, 8, 16, 24)
 OUT = pathlib.Path(__file__).resolve().parent.parent / "src/TopKLoss/SmoothSvm/Cpu/PackedEspInRegisters.g.cs"
 
 

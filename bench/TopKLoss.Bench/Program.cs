@@ -27,6 +27,7 @@ public static class Program
         if (args is ["--kernel-min", var reps]) { ComponentProbe.KernelMin(int.Parse(reps)); return; }
         if (args is ["--noised-loop", var count, ..]) { ComponentProbe.NoisedLoop(int.Parse(count), args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1.0); return; }
         if (args is ["--isa", ..]) { IsaProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 200); return; }
+        if (args is ["--multik", ..]) { MultiKProbe.Run(args.Length > 1 ? int.Parse(args[1]) : 100); return; }
         if (args is ["--probe", ..]) { Probe.Run(args.Length > 1 ? int.Parse(args[1]) : 100); return; }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         ScalingPlots.Write(summaries, Path.Combine("BenchmarkDotNet.Artifacts", "scaling"));

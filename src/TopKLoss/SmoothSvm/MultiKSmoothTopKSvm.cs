@@ -1,3 +1,4 @@
+using TopKLoss.Cuda;
 using TopKLoss.Kernels;
 using TopKLoss.SmoothSvm;
 using TopKLoss.Validation;
@@ -24,9 +25,10 @@ public static partial class TopK
         /// ℓ(s, y) = Σ_i w_i · L_{k_i,τ}(s, y)
         /// </code>
         /// with L_{k,τ} of <see cref="smooth_topk_svm_loss"/> (same τ, α and hard/smooth switch for every
-        /// member). The k = 1, τ = 1, α = 0 member is cross-entropy. The scores are validated, converted and
-        /// made contiguous once and the labels copied to the host once for all members; each member then
-        /// runs the fused kernel (CPU) or the tensor path (other devices).
+        /// member). The k = 1, τ = 1, α = 0 member is cross-entropy. On the CPU one fused kernel computes
+        /// every member: one top-(k_max+1) selection per row, and the scores read, transposed and the
+        /// gradient written once per pass for all members (cost below the sum of single-k calls; see
+        /// docs/benchmarks.md, "Multi-k"). On CUDA each member runs the CUDA kernel; elsewhere the tensor path.
         /// </summary>
         /// <param name="scores">[batch, n] floating point scores.</param>
         /// <param name="labels">[batch] integer labels in [0, n).</param>
@@ -49,23 +51,21 @@ public static partial class TopK
             Check.NonNegative(alpha, nameof(alpha));
             Check.Reduction(reduction);
             var s = ComputeType(scores);
-            Tensor? perSample = null;
+            Tensor perSample;
             if (CpuRows.Supports(s))
-            {
-                s = s.contiguous();
-                var hostLabels = HostLabels(labels);
-                for (int i = 0; i < ks.Length; i++)
-                    perSample = Add(perSample, SmoothTopKSvmKernel.Apply(s, hostLabels, ks[i], tau, alpha), weights[i]);
-            }
+                perSample = SmoothTopKSvmKernel.Apply(s.contiguous(), HostLabels(labels), ks.Zip(weights, (k, w) => new SvmMember(k, w)).ToArray(), tau, alpha);
             else
             {
                 var y = labels.to_type(ScalarType.Int64);
+                Tensor? sum = null;
                 for (int i = 0; i < ks.Length; i++)
-                    perSample = Add(perSample, SmoothSvmOps.SmoothLoss(s, y, ks[i], tau, alpha), weights[i]);
+                {
+                    var member = (CudaPath.SmoothTopKSvm(s, labels, ks[i], tau, alpha) ?? SmoothSvmOps.SmoothLoss(s, y, ks[i], tau, alpha)) * weights[i];
+                    sum = sum is null ? member : sum + member;
+                }
+                perSample = sum!;
             }
-            return scope.MoveToOuter(Reduce(perSample!, reduction).to_type(scores.dtype));
+            return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
-
-        private static Tensor Add(Tensor? sum, Tensor member, double weight) => sum is null ? member * weight : sum + member * weight;
     }
 }

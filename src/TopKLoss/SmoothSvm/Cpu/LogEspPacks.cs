@@ -36,12 +36,13 @@ internal static class LogEspPacks
 
     private static void Forward<V, L>(nint src, bool isFloat, Rows rows, double[] result) where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, m = rows.M, K = rows.K, part = PackStream.PartLength(m);
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, (long)m * K, part + K + 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, pack, skip, shift, vectors) =>
+        int lanes = L.Count, m = rows.M, K = rows.K;
+        var layout = Layout<V, L>(rows, withCheckpoints: false);
+        RowPack.ForPacks<V, L>(rows.Index, null, [rows.Shift], m, (long)m * K, layout.ScratchLength, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, pack, skip, shift, vectors) =>
         {
-            var sigma = vectors.Slice(part, K + 1);
-            PackStream.Forward<V, L>(src, isFloat, m, pack, skip, shift, 1.0, vectors[..part], sigma, default);
-            var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
+            var buffers = layout.Buffers(default, vectors);
+            PackStream.Forward<V, L>(src, isFloat, pack, skip, shift, buffers);
+            var sigmaLanes = PackedEsp<V, L>.Lanes(buffers.Sigma(0));
             for (int l = 0; l < pack.Length; l++)
                 for (int t = 0; t <= K; t++)
                     result[(long)pack[l] * (K + 1) + t] = Math.Log(sigmaLanes[t * lanes + l]) + t * shift[l];
@@ -50,23 +51,23 @@ internal static class LogEspPacks
 
     private static void Backward<V, L>(nint src, nint dst, bool isFloat, Rows rows, double[] upstream) where V : struct where L : ILanes<V>
     {
-        int lanes = L.Count, m = rows.M, K = rows.K, part = PackStream.PartLength(m);
-        int checkpoints = PackedEsp<V, L>.CheckpointLength(m, K), block = PackedEsp<V, L>.BlockLength(K);
-        RowPack.ForPacks<V, L>(rows.Index, null, rows.Shift, m, 4L * m * K, part + 2 * (K + 1) + checkpoints + block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, pack, skip, shift, vectors) =>
+        int lanes = L.Count, m = rows.M, K = rows.K;
+        var layout = Layout<V, L>(rows, withCheckpoints: true);
+        RowPack.ForPacks<V, L>(rows.Index, null, [rows.Shift], m, 4L * m * K, layout.ScratchLength, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (_, pack, skip, shift, vectors) =>
         {
-            var e = vectors[..part];
-            var sigma = vectors.Slice(part, K + 1);
-            var adjoint = vectors.Slice(part + K + 1, K + 1);
-            var saved = vectors.Slice(part + 2 * (K + 1), checkpoints);
-            var scratch = vectors.Slice(part + 2 * (K + 1) + checkpoints, block);
-            PackStream.Forward<V, L>(src, isFloat, m, pack, skip, shift, 1.0, e, sigma, saved);
-            var sigmaLanes = PackedEsp<V, L>.Lanes(sigma);
-            var adjointLanes = PackedEsp<V, L>.Lanes(adjoint);
+            var buffers = layout.Buffers(default, vectors);
+            PackStream.Forward<V, L>(src, isFloat, pack, skip, shift, buffers);
+            var sigmaLanes = PackedEsp<V, L>.Lanes(buffers.Sigma(0));
+            var adjointLanes = PackedEsp<V, L>.Lanes(buffers.Adjoint(0));
             adjointLanes.Clear();
             for (int l = 0; l < pack.Length; l++)
                 for (int t = 1; t <= Math.Min(K, m); t++) // σ_0 and σ_{t>m} are constants
                     adjointLanes[t * lanes + l] = upstream[(long)pack[l] * (K + 1) + t] / sigmaLanes[t * lanes + l];
-            PackStream.Reverse<V, L>(src, dst, isFloat, m, pack, skip, shift, 1.0, e, e.Length >= m, adjoint, saved, scratch, default);
+            PackStream.Reverse<V, L>(src, dst, isFloat, pack, skip, shift, buffers, buffers.E(0).Length >= m, default, accumulate: false);
         });
     }
+
+    /// <summary>One member of degree K and scale 1 (e = exp(x − shift)), nothing kept between the passes.</summary>
+    private static PackLayout Layout<V, L>(Rows rows, bool withCheckpoints) where V : struct where L : ILanes<V> =>
+        PackLayout.For<V, L>(rows.M, [rows.K], [1.0], withCheckpoints, keepExponentials: false, keepState: false);
 }

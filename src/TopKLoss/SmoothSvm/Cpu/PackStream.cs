@@ -4,7 +4,9 @@ namespace TopKLoss.Kernels;
 /// A pack's exponentials through <see cref="PackedEsp{V,L}"/> in parts of <see cref="Part"/>
 /// columns: 8 lanes × 2048 × 8 B = 128 KiB, which stay in L2 between the exponentials and the
 /// recursion, where a whole row of 100,000 would go through memory (6.4 MB per pack). Parts start
-/// at multiples of <see cref="PackedEsp{V,L}.Block"/>, so they give the values of one pass.
+/// at multiples of <see cref="PackedEsp{V,L}.Block"/>, so they give the values of one pass. Every
+/// member of the pack's <see cref="PackLayout"/> is computed in the same pass over the parts: a
+/// part of the scores is read once, whatever the number of members.
 /// </summary>
 internal static class PackStream
 {
@@ -14,49 +16,73 @@ internal static class PackStream
     public static int PartLength(int n) => Math.Min(n, Part);
 
     /// <summary>
-    /// sigma = σ(e) of the pack's exponentials (<see cref="RowPack.LoadExp"/> with
-    /// <paramref name="scale"/>) and, when not empty, its checkpoints. With e of n vectors the
-    /// exponentials stay there (for a backward); with fewer, e is a part buffer.
+    /// Every member's σ (and, when its layout records them, checkpoints) of the pack's exponentials
+    /// e_m = exp(x·scale_m − shift_m) (<see cref="RowPack.Load"/>, <see cref="RowPack.Exp"/>;
+    /// member m's shifts at shift[m·lanes ..]). A member whose e holds n vectors keeps its
+    /// exponentials there (for a backward); otherwise e is a part buffer.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<V, L>(nint src, bool isFloat, int n, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip,
-        ReadOnlySpan<double> shift, double scale, Span<V> e, Span<V> sigma, Span<V> checkpoints)
-        where V : struct where L : ILanes<V>
+    public static void Forward<V, L>(nint src, bool isFloat, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift,
+        PackBuffers<V> buffers) where V : struct where L : ILanes<V>
     {
-        bool whole = e.Length >= n;
-        int K = sigma.Length - 1;
-        PackedEsp<V, L>.Start(sigma);
+        var layout = buffers.Layout;
+        int n = layout.N, members = layout.Members, lanes = L.Count;
+        for (int m = 0; m < members; m++) PackedEsp<V, L>.Start(buffers.Sigma(m));
         for (int start = 0; start < n; start += Part)
         {
             int length = Math.Min(Part, n - start);
-            var values = whole ? e.Slice(start, length) : e[..length];
-            RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, values);
-            PackedEsp<V, L>.Continue(values, sigma, checkpoints.IsEmpty ? default : checkpoints[(start / PackedEsp<V, L>.Block * K)..]);
+            var x = members > 1 ? buffers.X[..length] : default;
+            if (members > 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, x);
+            for (int m = 0; m < members; m++)
+            {
+                var values = Columns(buffers.E(m), n, start, length);
+                if (members == 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, values); // in place: no copy
+                RowPack.Exp<V, L>(members > 1 ? x : values, values, layout.Scale(m), shift.Slice(m * lanes, lanes));
+                var checkpoints = buffers.Checkpoints(m);
+                PackedEsp<V, L>.Continue(values, buffers.Sigma(m), checkpoints.IsEmpty ? default : checkpoints[(start / PackedEsp<V, L>.Block * layout.Degree(m))..]);
+            }
         }
     }
 
     /// <summary>
-    /// The reverse sweep (<see cref="PackedEsp{V,L}.Reverse"/>, adjoint consumed) part by part from the
-    /// last, each part's gradient written to the pack's rows of dst; lane l's gradient at column
-    /// skip[l] is set to <paramref name="atSkip"/>[l] when given. <paramref name="loaded"/>: e holds
-    /// the n exponentials already; otherwise e is a part buffer and they are computed again.
+    /// The reverse sweep (<see cref="PackedEsp{V,L}.Reverse"/>, every member's adjoint consumed)
+    /// part by part from the last; the members' gradients are summed (in member order) and each
+    /// part's sum written to the pack's rows of dst, or added to them with
+    /// <paramref name="accumulate"/>. Lane l's gradient at column skip[l] is set to
+    /// <paramref name="atSkip"/>[l] when given. <paramref name="loaded"/>: every member's e holds its
+    /// n exponentials already; otherwise e is a part buffer and they are computed again.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Reverse<V, L>(nint src, nint dst, bool isFloat, int n, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip,
-        ReadOnlySpan<double> shift, double scale, Span<V> e, bool loaded, Span<V> adjoint, ReadOnlySpan<V> checkpoints,
-        Span<V> scratch, ReadOnlySpan<double> atSkip) where V : struct where L : ILanes<V>
+    public static void Reverse<V, L>(nint src, nint dst, bool isFloat, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift,
+        PackBuffers<V> buffers, bool loaded, ReadOnlySpan<double> atSkip, bool accumulate) where V : struct where L : ILanes<V>
     {
-        int K = adjoint.Length - 1, lanes = L.Count;
+        var layout = buffers.Layout;
+        int n = layout.N, members = layout.Members, lanes = L.Count;
         for (int start = (n - 1) / Part * Part; start >= 0; start -= Part)
         {
             int length = Math.Min(Part, n - start);
-            var values = loaded ? e.Slice(start, length) : e[..length];
-            if (!loaded) RowPack.LoadExp<V, L>(src, isFloat, n, start, length, pack, skip, shift, scale, values);
-            PackedEsp<V, L>.Reverse(values, adjoint, checkpoints[(start / PackedEsp<V, L>.Block * K)..], scratch);
-            var gradient = PackedEsp<V, L>.Lanes(values);
+            var x = members > 1 ? buffers.X[..length] : default;
+            if (!loaded && members > 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, x);
+            Span<V> sum = default;
+            for (int m = 0; m < members; m++)
+            {
+                var values = Columns(buffers.E(m), n, start, length);
+                if (!loaded)
+                {
+                    if (members == 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, values);
+                    RowPack.Exp<V, L>(members > 1 ? x : values, values, layout.Scale(m), shift.Slice(m * lanes, lanes));
+                }
+                PackedEsp<V, L>.Reverse(values, buffers.Adjoint(m), buffers.Checkpoints(m)[(start / PackedEsp<V, L>.Block * layout.Degree(m))..], buffers.Block);
+                if (m == 0) sum = values;
+                else for (int i = 0; i < length; i++) sum[i] = L.Add(sum[i], values[i]);
+            }
+            var gradient = PackedEsp<V, L>.Lanes(sum);
             for (int l = 0; l < atSkip.Length; l++)
                 if (skip[l] >= start && skip[l] < start + length) gradient[(skip[l] - start) * lanes + l] = atSkip[l];
-            RowPack.Store<V, L>(dst, isFloat, n, start, length, pack, values);
+            RowPack.Store<V, L>(dst, isFloat, n, start, length, pack, sum, accumulate);
         }
     }
+
+    /// <summary>The columns [start, start + length) of a member's exponentials: its slice when e holds the whole row, else the part buffer.</summary>
+    private static Span<V> Columns<V>(Span<V> e, int n, int start, int length) => e.Length >= n ? e.Slice(start, length) : e[..length];
 }

@@ -5,7 +5,7 @@ namespace TopKLoss.Kernels;
 
 /// <summary>
 /// <see cref="PackedEsp{V,L}"/>'s recursions for K ≤ 24 with σ and the adjoint held in
-/// 8, 16 or 24 vector locals (the smallest width ≥ K), which the JIT keeps in registers
+/// 2, 4, 8, 16 or 24 vector locals (the smallest width ≥ K), which the JIT keeps in registers
 /// (AVX-512 has 32): the general code keeps them in memory, and its inner loops are mostly loads,
 /// stores and loop overhead. Degrees above K are padded with zeros (adjoint) or computed and
 /// discarded (σ), so every σ_t, t ≤ K, and every gradient comes from the same fused multiply-adds
@@ -20,7 +20,9 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     public static void Continue(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
     {
         int K = sigma.Length - 1;
-        if (K <= 8) Continue8(e, sigma, checkpoints);
+        if (K <= 2) Continue2(e, sigma, checkpoints);
+        else if (K <= 4) Continue4(e, sigma, checkpoints);
+        else if (K <= 8) Continue8(e, sigma, checkpoints);
         else if (K <= 16) Continue16(e, sigma, checkpoints);
         else if (K <= 24) Continue24(e, sigma, checkpoints);
         else throw new ArgumentOutOfRangeException(nameof(sigma), K, $"K must be at most {MaxK}");
@@ -30,7 +32,9 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     public static void Reverse(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> states)
     {
         int K = adjoint.Length - 1;
-        if (K <= 8) Reverse8(e, adjoint, checkpoints, states);
+        if (K <= 2) Reverse2(e, adjoint, checkpoints, states);
+        else if (K <= 4) Reverse4(e, adjoint, checkpoints, states);
+        else if (K <= 8) Reverse8(e, adjoint, checkpoints, states);
         else if (K <= 16) Reverse16(e, adjoint, checkpoints, states);
         else if (K <= 24) Reverse24(e, adjoint, checkpoints, states);
         else throw new ArgumentOutOfRangeException(nameof(adjoint), K, $"K must be at most {MaxK}");
@@ -39,6 +43,197 @@ internal static class PackedEspInRegisters<V, L> where V : struct where L : ILan
     /// <summary>values[t], or zero past the end (a padded degree).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static V Pick(ReadOnlySpan<V> values, int t, V zero) => t < values.Length ? values[t] : zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code of these loops is ~20x slower
+    private static void Continue2(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    {
+        int K = sigma.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
+        V zero = L.Broadcast(0), one = L.Broadcast(1);
+        V s1 = Pick(sigma, 1, zero);
+        V s2 = Pick(sigma, 2, zero);
+        bool save = !checkpoints.IsEmpty;
+        int i = 0;
+        for (; i + 1 < n; i += 2)
+        {
+            if (save && i % block == 0)
+            {
+                var checkpoint = checkpoints.Slice(i / block * K, K);
+                if (checkpoint.Length > 0) checkpoint[0] = one;
+                if (checkpoint.Length > 1) checkpoint[1] = s1;
+            }
+            V a = e[i], b = e[i + 1];
+            V sum = L.Add(a, b), product = L.Multiply(a, b);
+            s2 = L.Fma(product, one, L.Fma(sum, s1, s2));
+            s1 = L.Add(s1, sum);
+        }
+        if (i < n)
+        {
+            if (save && i % block == 0)
+            {
+                var checkpoint = checkpoints.Slice(i / block * K, K);
+                if (checkpoint.Length > 0) checkpoint[0] = one;
+                if (checkpoint.Length > 1) checkpoint[1] = s1;
+            }
+            V ei = e[i];
+            s2 = L.Fma(ei, s1, s2);
+            s1 = L.Fma(ei, one, s1);
+        }
+        if (sigma.Length > 0) sigma[0] = one;
+        if (sigma.Length > 1) sigma[1] = s1;
+        if (sigma.Length > 2) sigma[2] = s2;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Reverse2(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> states)
+    {
+        int K = adjoint.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
+        V zero = L.Broadcast(0);
+        // The adjoint lives in w between blocks and in registers within one: held across the state
+        // recomputation as well, adjoint and state would need 4 registers (AVX-512 has 32).
+        var w = adjoint[1..];
+        for (int start = (n - 1) / block * block; start >= 0; start -= block)
+        {
+            int length = Math.Min(block, n - start);
+            // The prefix states inside this block, from its checkpoint (states j·K .. j·K + K − 1).
+            var checkpoint = checkpoints.Slice(start / block * K, K);
+            V p0 = Pick(checkpoint, 0, zero);
+            V p1 = Pick(checkpoint, 1, zero);
+            var first = states[..K];
+            if (first.Length > 0) first[0] = p0;
+            if (first.Length > 1) first[1] = p1;
+            for (int j = 1; j < length; j++)
+            {
+                V ej = e[start + j - 1];
+                p1 = L.Fma(ej, p0, p1);
+                var state = states.Slice(j * K, K);
+                if (state.Length > 0) state[0] = p0;
+                if (state.Length > 1) state[1] = p1;
+            }
+            V a1 = Pick(w, 0, zero);
+            V a2 = Pick(w, 1, zero);
+            for (int j = length - 1; j >= 0; j--)
+            {
+                ReadOnlySpan<V> before = states.Slice(j * K, K);
+                V ei = e[start + j];
+                V before0 = Pick(before, 0, zero), before1 = Pick(before, 1, zero);
+                V slope = L.Fma(a1, before0, zero), slope2 = L.Fma(a2, before1, zero);
+                slope = L.Add(slope, slope2);
+                a1 = L.Fma(ei, a2, a1);
+                e[start + j] = L.Multiply(ei, slope);
+            }
+            if (w.Length > 0) w[0] = a1;
+            if (w.Length > 1) w[1] = a2;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code of these loops is ~20x slower
+    private static void Continue4(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)
+    {
+        int K = sigma.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
+        V zero = L.Broadcast(0), one = L.Broadcast(1);
+        V s1 = Pick(sigma, 1, zero);
+        V s2 = Pick(sigma, 2, zero);
+        V s3 = Pick(sigma, 3, zero);
+        V s4 = Pick(sigma, 4, zero);
+        bool save = !checkpoints.IsEmpty;
+        int i = 0;
+        for (; i + 1 < n; i += 2)
+        {
+            if (save && i % block == 0)
+            {
+                var checkpoint = checkpoints.Slice(i / block * K, K);
+                if (checkpoint.Length > 0) checkpoint[0] = one;
+                if (checkpoint.Length > 1) checkpoint[1] = s1;
+                if (checkpoint.Length > 2) checkpoint[2] = s2;
+                if (checkpoint.Length > 3) checkpoint[3] = s3;
+            }
+            V a = e[i], b = e[i + 1];
+            V sum = L.Add(a, b), product = L.Multiply(a, b);
+            s4 = L.Fma(product, s2, L.Fma(sum, s3, s4));
+            s3 = L.Fma(product, s1, L.Fma(sum, s2, s3));
+            s2 = L.Fma(product, one, L.Fma(sum, s1, s2));
+            s1 = L.Add(s1, sum);
+        }
+        if (i < n)
+        {
+            if (save && i % block == 0)
+            {
+                var checkpoint = checkpoints.Slice(i / block * K, K);
+                if (checkpoint.Length > 0) checkpoint[0] = one;
+                if (checkpoint.Length > 1) checkpoint[1] = s1;
+                if (checkpoint.Length > 2) checkpoint[2] = s2;
+                if (checkpoint.Length > 3) checkpoint[3] = s3;
+            }
+            V ei = e[i];
+            s4 = L.Fma(ei, s3, s4);
+            s3 = L.Fma(ei, s2, s3);
+            s2 = L.Fma(ei, s1, s2);
+            s1 = L.Fma(ei, one, s1);
+        }
+        if (sigma.Length > 0) sigma[0] = one;
+        if (sigma.Length > 1) sigma[1] = s1;
+        if (sigma.Length > 2) sigma[2] = s2;
+        if (sigma.Length > 3) sigma[3] = s3;
+        if (sigma.Length > 4) sigma[4] = s4;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Reverse4(Span<V> e, Span<V> adjoint, ReadOnlySpan<V> checkpoints, Span<V> states)
+    {
+        int K = adjoint.Length - 1, n = e.Length, block = PackedEsp<V, L>.Block;
+        V zero = L.Broadcast(0);
+        // The adjoint lives in w between blocks and in registers within one: held across the state
+        // recomputation as well, adjoint and state would need 8 registers (AVX-512 has 32).
+        var w = adjoint[1..];
+        for (int start = (n - 1) / block * block; start >= 0; start -= block)
+        {
+            int length = Math.Min(block, n - start);
+            // The prefix states inside this block, from its checkpoint (states j·K .. j·K + K − 1).
+            var checkpoint = checkpoints.Slice(start / block * K, K);
+            V p0 = Pick(checkpoint, 0, zero);
+            V p1 = Pick(checkpoint, 1, zero);
+            V p2 = Pick(checkpoint, 2, zero);
+            V p3 = Pick(checkpoint, 3, zero);
+            var first = states[..K];
+            if (first.Length > 0) first[0] = p0;
+            if (first.Length > 1) first[1] = p1;
+            if (first.Length > 2) first[2] = p2;
+            if (first.Length > 3) first[3] = p3;
+            for (int j = 1; j < length; j++)
+            {
+                V ej = e[start + j - 1];
+                p3 = L.Fma(ej, p2, p3);
+                p2 = L.Fma(ej, p1, p2);
+                p1 = L.Fma(ej, p0, p1);
+                var state = states.Slice(j * K, K);
+                if (state.Length > 0) state[0] = p0;
+                if (state.Length > 1) state[1] = p1;
+                if (state.Length > 2) state[2] = p2;
+                if (state.Length > 3) state[3] = p3;
+            }
+            V a1 = Pick(w, 0, zero);
+            V a2 = Pick(w, 1, zero);
+            V a3 = Pick(w, 2, zero);
+            V a4 = Pick(w, 3, zero);
+            for (int j = length - 1; j >= 0; j--)
+            {
+                ReadOnlySpan<V> before = states.Slice(j * K, K);
+                V ei = e[start + j];
+                V before0 = Pick(before, 0, zero), before1 = Pick(before, 1, zero);
+                V slope = L.Fma(a1, before0, zero), slope2 = L.Fma(a2, before1, zero);
+                slope = L.Fma(a3, Pick(before, 2, zero), slope); slope2 = L.Fma(a4, Pick(before, 3, zero), slope2);
+                slope = L.Add(slope, slope2);
+                a1 = L.Fma(ei, a2, a1);
+                a2 = L.Fma(ei, a3, a2);
+                a3 = L.Fma(ei, a4, a3);
+                e[start + j] = L.Multiply(ei, slope);
+            }
+            if (w.Length > 0) w[0] = a1;
+            if (w.Length > 1) w[1] = a2;
+            if (w.Length > 2) w[2] = a3;
+            if (w.Length > 3) w[3] = a4;
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // tier-0 code of these loops is ~20x slower
     private static void Continue8(ReadOnlySpan<V> e, Span<V> sigma, Span<V> checkpoints)

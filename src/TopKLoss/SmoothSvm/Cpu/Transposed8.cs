@@ -35,9 +35,14 @@ internal static unsafe class Transposed8
         return i;
     }
 
-    /// <summary>Row rows[l] element start + i = pack[i] lane l (rounded to float for float32), for i below the returned multiple of 8 (≤ length); rows.Length must be 8.</summary>
+    /// <summary>
+    /// Row rows[l] element start + i = pack[i] lane l (rounded to float for float32; with
+    /// <paramref name="accumulate"/>, added to the element first), for i below the returned multiple
+    /// of 8 (≤ length); rows.Length must be 8.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int Store(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, ReadOnlySpan<Vector512<double>> pack)
+    public static int Store(nint basePtr, bool isFloat, int n, int start, int length, ReadOnlySpan<int> rows, ReadOnlySpan<Vector512<double>> pack,
+        bool accumulate = false)
     {
         Span<nint> starts = stackalloc nint[8];
         for (int l = 0; l < 8; l++) starts[l] = basePtr + (nint)(((long)rows[l] * n + start) * (isFloat ? 4 : 8));
@@ -47,6 +52,14 @@ internal static unsafe class Transposed8
             var (r0, r1, r2, r3) = (pack[i], pack[i + 1], pack[i + 2], pack[i + 3]);
             var (r4, r5, r6, r7) = (pack[i + 4], pack[i + 5], pack[i + 6], pack[i + 7]);
             Transpose(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+            if (accumulate)
+            {
+                var absent = Vector512<double>.Zero; // every start is a row here
+                r0 += Read(starts[0], isFloat, i, absent); r1 += Read(starts[1], isFloat, i, absent);
+                r2 += Read(starts[2], isFloat, i, absent); r3 += Read(starts[3], isFloat, i, absent);
+                r4 += Read(starts[4], isFloat, i, absent); r5 += Read(starts[5], isFloat, i, absent);
+                r6 += Read(starts[6], isFloat, i, absent); r7 += Read(starts[7], isFloat, i, absent);
+            }
             Write(starts[0], isFloat, i, r0); Write(starts[1], isFloat, i, r1);
             Write(starts[2], isFloat, i, r2); Write(starts[3], isFloat, i, r3);
             Write(starts[4], isFloat, i, r4); Write(starts[5], isFloat, i, r5);

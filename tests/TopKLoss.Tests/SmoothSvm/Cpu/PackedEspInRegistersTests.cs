@@ -5,13 +5,15 @@ using E = TopKLoss.Kernels.PackedEsp<System.Runtime.Intrinsics.Vector512<double>
 
 namespace TopKLoss.Tests.Kernels;
 
-/// <summary>The register-resident recursions (K ≤ 24, widths 8, 16, 24) against the in-memory ones: bit for bit.</summary>
+/// <summary>The register-resident recursions (K ≤ 24, widths 2, 4, 8, 16, 24) against the in-memory ones: bit for bit.</summary>
 public class PackedEspInRegistersTests
 {
     [Theory]
     [InlineData(1, 1)]
     [InlineData(1, 40)]
     [InlineData(2, 33)]
+    [InlineData(3, 50)]
+    [InlineData(4, 129)]
     [InlineData(5, 1000)]
     [InlineData(5, 31)]
     [InlineData(7, 64)]
