@@ -12,10 +12,19 @@ namespace TopKLoss.Kernels;
 /// state is kept. Everything else lies in the pack's scratch: [x (a part, when members &gt; 1)],
 /// then per member [e_m (a part) unless kept] [σ_m, checkpoints_m unless kept] [adjoint_m], then
 /// the reverse sweep's block states (<see cref="PackedEsp{V,L}.BlockLength"/> of the largest K).</para>
+/// <para>Exponentials by power: where member b's k is r times member a's (2 ≤ r ≤ <see cref="MaxPower"/>;
+/// scale_a = r·scale_b), e_a = exp(z·scale_a − shift_a) is computed as e_b^r by ⌊log₂ r⌋ + popcount(r) − 1
+/// multiplies instead of another exp: for k = 1 and 5, e_1 = e_5^5 in 3 multiplies. It equals the exp up
+/// to ~r ulp (r roundings of e_b's ≤ 2 ulp, plus the multiplies' own) and a shift that differs from
+/// shift_a by its rounding (≤ 1 ulp of shift_a); the loss and its gradient stay within 1e-14 relative
+/// of the single-k calls (tested at 1e-12). The source member's exponentials are always an exp (no chains).</para>
 /// </summary>
 internal sealed class PackLayout
 {
-    private readonly int[] degree, e, sigma, checkpoints, checkpointLength, adjoint;
+    /// <summary>Largest power r taken (≤ 3 squarings and 3 multiplies; the error grows like r ulp).</summary>
+    public const int MaxPower = 8;
+
+    private readonly int[] degree, e, sigma, checkpoints, checkpointLength, adjoint, source, power;
     private readonly double[] scale;
     private readonly int block;
 
@@ -40,6 +49,7 @@ internal sealed class PackLayout
         (degree, scale) = (degrees, scales);
         int members = degrees.Length;
         (e, sigma, checkpoints, checkpointLength, adjoint) = (new int[members], new int[members], new int[members], new int[members], new int[members]);
+        (source, power) = PowerSources(degrees);
         int kept = 0, scratch = members > 1 ? Part : 0; // x first
         int largest = 0;
         for (int m = 0; m < members; m++)
@@ -74,6 +84,29 @@ internal sealed class PackLayout
     /// <summary>Vectors per pack of scratch.</summary>
     public int ScratchLength { get; }
     public int Degree(int m) => degree[m];
+
+    /// <summary>The member whose exponentials member m's are a power of (−1: m's are an exp), and that power.</summary>
+    public (int Member, int Power) Source(int m) => (source[m], power[m]);
+
+    /// <summary>Whether a pack computes some member's exponentials as a power of another's (see the class summary); tests and benchmarks turn it off.</summary>
+    internal static bool Powers { get; set; } = true;
+
+    /// <summary>
+    /// For each member, a source member with k r times its own (2 ≤ r ≤ <see cref="MaxPower"/>, the
+    /// smallest r) among the members whose exponentials are an exp; members are looked at from the
+    /// largest k down (a larger k's status is settled first), so the largest k is always an exp.
+    /// </summary>
+    private static (int[] Source, int[] Power) PowerSources(int[] degrees)
+    {
+        int members = degrees.Length;
+        var (source, power) = (Enumerable.Repeat(-1, members).ToArray(), new int[members]);
+        if (!Powers) return (source, power);
+        foreach (int a in Enumerable.Range(0, members).OrderByDescending(m => degrees[m]))
+            for (int r = 2; r <= MaxPower && source[a] < 0; r++)
+                for (int b = 0; b < members; b++)
+                    if (b != a && source[b] < 0 && degrees[b] == r * degrees[a]) { (source[a], power[a]) = (b, r); break; }
+        return (source, power);
+    }
     public double Scale(int m) => scale[m];
 
     /// <summary>A pack's vectors: its region of the kept buffer (empty when nothing is kept) and its scratch.</summary>

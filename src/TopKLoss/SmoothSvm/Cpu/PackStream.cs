@@ -17,8 +17,7 @@ internal static class PackStream
 
     /// <summary>
     /// Every member's σ (and, when its layout records them, checkpoints) of the pack's exponentials
-    /// e_m = exp(x·scale_m − shift_m) (<see cref="RowPack.Load"/>, <see cref="RowPack.Exp"/>;
-    /// member m's shifts at shift[m·lanes ..]). A member whose e holds n vectors keeps its
+    /// e_m = exp(x·scale_m − shift_m) (<see cref="Exponentials"/>; member m's shifts at shift[m·lanes ..]). A member whose e holds n vectors keeps its
     /// exponentials there (for a backward); otherwise e is a part buffer.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -26,20 +25,17 @@ internal static class PackStream
         PackBuffers<V> buffers) where V : struct where L : ILanes<V>
     {
         var layout = buffers.Layout;
-        int n = layout.N, members = layout.Members, lanes = L.Count;
+        int n = layout.N, members = layout.Members;
         for (int m = 0; m < members; m++) PackedEsp<V, L>.Start(buffers.Sigma(m));
         for (int start = 0; start < n; start += Part)
         {
             int length = Math.Min(Part, n - start);
-            var x = members > 1 ? buffers.X[..length] : default;
-            if (members > 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, x);
+            Exponentials<V, L>(src, isFloat, pack, skip, shift, buffers, start, length);
             for (int m = 0; m < members; m++)
             {
-                var values = Columns(buffers.E(m), n, start, length);
-                if (members == 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, values); // in place: no copy
-                RowPack.Exp<V, L>(members > 1 ? x : values, values, layout.Scale(m), shift.Slice(m * lanes, lanes));
                 var checkpoints = buffers.Checkpoints(m);
-                PackedEsp<V, L>.Continue(values, buffers.Sigma(m), checkpoints.IsEmpty ? default : checkpoints[(start / PackedEsp<V, L>.Block * layout.Degree(m))..]);
+                PackedEsp<V, L>.Continue(Columns(buffers.E(m), n, start, length), buffers.Sigma(m),
+                    checkpoints.IsEmpty ? default : checkpoints[(start / PackedEsp<V, L>.Block * layout.Degree(m))..]);
             }
         }
     }
@@ -61,17 +57,11 @@ internal static class PackStream
         for (int start = (n - 1) / Part * Part; start >= 0; start -= Part)
         {
             int length = Math.Min(Part, n - start);
-            var x = members > 1 ? buffers.X[..length] : default;
-            if (!loaded && members > 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, x);
+            if (!loaded) Exponentials<V, L>(src, isFloat, pack, skip, shift, buffers, start, length);
             Span<V> sum = default;
             for (int m = 0; m < members; m++)
             {
                 var values = Columns(buffers.E(m), n, start, length);
-                if (!loaded)
-                {
-                    if (members == 1) RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, values);
-                    RowPack.Exp<V, L>(members > 1 ? x : values, values, layout.Scale(m), shift.Slice(m * lanes, lanes));
-                }
                 PackedEsp<V, L>.Reverse(values, buffers.Adjoint(m), buffers.Checkpoints(m)[(start / PackedEsp<V, L>.Block * layout.Degree(m))..], buffers.Block);
                 if (m == 0) sum = values;
                 else for (int i = 0; i < length; i++) sum[i] = L.Add(sum[i], values[i]);
@@ -81,6 +71,27 @@ internal static class PackStream
                 if (skip[l] >= start && skip[l] < start + length) gradient[(skip[l] - start) * lanes + l] = atSkip[l];
             RowPack.Store<V, L>(dst, isFloat, n, start, length, pack, sum, accumulate);
         }
+    }
+
+    /// <summary>
+    /// Every member's exponentials of the columns [start, start + length): the scores read (and
+    /// transposed) once, into x, or straight into e when there is one member; then e_m = exp(x·scale_m − shift_m),
+    /// or a power of another member's (<see cref="PackLayout"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Exponentials<V, L>(nint src, bool isFloat, ReadOnlySpan<int> pack, ReadOnlySpan<int> skip, ReadOnlySpan<double> shift,
+        PackBuffers<V> buffers, int start, int length) where V : struct where L : ILanes<V>
+    {
+        var layout = buffers.Layout;
+        int n = layout.N, members = layout.Members, lanes = L.Count;
+        var x = members > 1 ? buffers.X[..length] : Columns(buffers.E(0), n, start, length);
+        RowPack.Load<V, L>(src, isFloat, n, start, length, pack, skip, x);
+        for (int m = 0; m < members; m++)
+            if (layout.Source(m).Member < 0)
+                RowPack.Exp<V, L>(x, Columns(buffers.E(m), n, start, length), layout.Scale(m), shift.Slice(m * lanes, lanes));
+        for (int m = 0; m < members; m++)
+            if (layout.Source(m) is ({ } from, var power) && from >= 0)
+                RowPack.Power<V, L>(Columns(buffers.E(from), n, start, length), Columns(buffers.E(m), n, start, length), power);
     }
 
     /// <summary>The columns [start, start + length) of a member's exponentials: its slice when e holds the whole row, else the part buffer.</summary>

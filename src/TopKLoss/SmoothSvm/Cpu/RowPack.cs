@@ -59,6 +59,22 @@ internal static unsafe class RowPack
         for (int i = 0; i < x.Length; i++) e[i] = L.Exp(L.Subtract(L.Multiply(x[i], scaleVector), shiftVector));
     }
 
+    /// <summary>e[i] = source[i]^power per lane, by repeated squaring (2 ≤ power; <see cref="PackLayout"/> says when that stands for an exp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Power<V, L>(ReadOnlySpan<V> source, Span<V> e, int power) where V : struct where L : ILanes<V>
+    {
+        for (int i = 0; i < source.Length; i++)
+        {
+            V square = source[i], result = (power & 1) != 0 ? square : L.Broadcast(1);
+            for (int rest = power >> 1; rest > 0; rest >>= 1)
+            {
+                square = L.Multiply(square, square);
+                if ((rest & 1) != 0) result = L.Multiply(result, square);
+            }
+            e[i] = result;
+        }
+    }
+
     /// <summary>
     /// Writes lane l of <paramref name="e"/> (length elements) to row rows[l] from element start, for
     /// every row of the pack; with <paramref name="accumulate"/>, adds it to what the row holds.

@@ -53,10 +53,12 @@ public class MultiKKernelTests
     {
         var width = (VectorWidth)bits;
         using var scope = NewDisposeScope();
-        // Padded last packs; widths 2, 8 and 24 of the register recursions; the in-memory one (k = 30); streamed parts (n = 4500).
+        // Padded last packs; widths 2, 4, 8 and 24 of the register recursions; the in-memory one (k = 30); streamed parts
+        // (n = 4500); exponentials by power (e_1 = e_5^5; e_2 = e_4^2 and e_1 = e_4^4) and by exp (20 / 2 > MaxPower).
         foreach (var (batch, n, ks, weights, tau) in new[]
         {
             (13, 300, new[] { 1, 5 }, new[] { 0.5, 0.5 }, 1.0),
+            (11, 700, new[] { 1, 2, 4 }, new[] { 0.3, 0.3, 0.4 }, 1.5),
             (21, 120, new[] { 2, 20, 7 }, new[] { 0.2, 1.5, 0.3 }, 0.5),
             (7, 200, new[] { 30, 1 }, new[] { 1.0, 2.0 }, 2.0),
             (9, 4500, new[] { 1, 5 }, new[] { 0.5, 0.5 }, 1.0),
@@ -148,6 +150,37 @@ public class MultiKKernelTests
         {
             Assert.Equal(r == 4, double.IsNaN(values[r]));
             Assert.Equal(r == 4, grad.Skip(r * 300).Take(300).Any(double.IsNaN));
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { 1, 5 }, new[] { 1, -1 }, new[] { 5, 0 })]
+    [InlineData(new[] { 1, 2, 4 }, new[] { 2, 2, -1 }, new[] { 4, 2, 0 })]   // from the largest k, never from a power
+    [InlineData(new[] { 3, 24 }, new[] { 1, -1 }, new[] { 8, 0 })]
+    [InlineData(new[] { 1, 9 }, new[] { -1, -1 }, new[] { 0, 0 })]           // 9 > MaxPower: an exp
+    [InlineData(new[] { 2, 20, 7 }, new[] { -1, -1, -1 }, new[] { 0, 0, 0 })]
+    public void Exponentials_are_a_power_of_another_members_where_one_k_is_a_small_multiple(int[] ks, int[] sources, int[] powers)
+    {
+        var layout = PackLayout.For<double, LanesScalar>(100, ks, ks.Select(k => 1.0 / k).ToArray(), true, false, false);
+        for (int m = 0; m < ks.Length; m++) Assert.Equal((sources[m], powers[m]), layout.Source(m));
+    }
+
+    [Fact]
+    public void Powers_agree_with_exps_to_a_few_ulp()
+    {
+        // What the power path stands for: e_b^r against exp(r·z) for z ≤ 0 down to the underflow region.
+        var z = Enumerable.Range(0, 2001).Select(i => -0.35 * i).ToArray();
+        foreach (int r in new[] { 2, 3, 5, 8 })
+        {
+            var powered = new double[z.Length];
+            RowPack.Power<double, LanesScalar>(z.Select(Math.Exp).ToArray(), powered, r);
+            for (int i = 0; i < z.Length; i++)
+            {
+                double exact = Math.Exp(r * z[i]);
+                if (exact < 1e-300) continue; // subnormal results hold fewer digits, for exp too
+                Assert.True(Math.Abs(powered[i] - exact) <= 6 * r * Math.Abs(z[i]) * 1.2e-16 * exact + 4 * r * 1.2e-16 * exact,
+                    $"r = {r}, z = {z[i]}: {powered[i]} against {exact}");
+            }
         }
     }
 }
