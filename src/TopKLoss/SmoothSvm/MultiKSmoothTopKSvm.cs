@@ -66,6 +66,10 @@ public static partial class TopK
             return scope.MoveToOuter(Reduce(perSample!, reduction).to_type(scores.dtype));
         }
 
-        private static Tensor Add(Tensor? sum, Tensor member, double weight) => sum is null ? member * weight : sum + member * weight;
+        private static Tensor Add(Tensor? sum, Tensor member, double weight)
+        {
+            using var w = weight.ToScalar();
+            return sum is null ? member.mul(w) : sum.add(member.mul(w), Scalars.One);
+        }
     }
 }

@@ -11,7 +11,7 @@ namespace TopKLoss.Tests.Support;
 /// not hold: an implicit conversion (<c>x.mul(0.5)</c>, <c>full(shape, 1.0)</c>) or a TorchSharp method
 /// that converts a number itself (<c>x * 0.5</c>, <c>1.0 - x</c>, <c>x.clamp_min(0)</c> through its
 /// int/double overloads). TorchSharp 0.107 reads such a Scalar's handle and then lets it go, so a
-/// collection on another thread can finalize it while libtorch reads it (Validation/Scalars.cs).
+/// collection on another thread can finalize it while libtorch reads it (src/TopKLoss/Scalars.cs).
 /// </summary>
 internal static class ScalarAudit
 {
