@@ -9,8 +9,9 @@ namespace TopKLoss.Cli.Data;
 /// <c>prefetch: 0</c> (load on the calling thread) yields exactly the same batches as prefetching.
 /// <para>
 /// Caution with TorchSharp 0.107: it converts doubles to native Scalars without keeping them alive
-/// across the native call (e.g. inside SGD.step), so a garbage collection started by another
-/// thread's allocation (background loading allocates) can free a Scalar that libtorch is reading.
+/// across the native call (inside SGD.step, which the library cannot change; the library and the CLI
+/// hold their own), so a garbage collection started by another thread's allocation (background
+/// loading allocates) can free a Scalar that libtorch is reading.
 /// The CLI's trainer therefore loads on its own thread (<c>prefetch: 0</c>, or <see cref="Order"/>
 /// + <see cref="Load"/>); image folders still decode the samples of each batch in parallel, while the
 /// training thread waits in managed code, which is safe.

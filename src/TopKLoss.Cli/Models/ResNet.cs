@@ -67,7 +67,9 @@ internal static class ResNet
             using var scope = NewDisposeScope();
             var y = functional.relu(bn1.call(conv1.call(x)));
             y = bn2.call(conv2.call(y));
-            return scope.MoveToOuter(functional.relu(y + shortcut.call(x)));
+            // y + shortcut, with the alpha 1 TorchSharp's operator would convert unheld (src/TopKLoss/Scalars.cs)
+            using var one = 1.ToScalar();
+            return scope.MoveToOuter(functional.relu(y.add(shortcut.call(x), one)));
         }
     }
 
@@ -93,7 +95,8 @@ internal static class ResNet
             var y = functional.relu(bn1.call(conv1.call(x)));
             y = functional.relu(bn2.call(conv2.call(y)));
             y = bn3.call(conv3.call(y));
-            return scope.MoveToOuter(functional.relu(y + shortcut.call(x)));
+            using var one = 1.ToScalar(); // as in BasicBlock
+            return scope.MoveToOuter(functional.relu(y.add(shortcut.call(x), one)));
         }
     }
 }

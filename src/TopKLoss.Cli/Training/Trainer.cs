@@ -131,12 +131,13 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
 
     /// <summary>
     /// The batches of an epoch, loaded on this thread (an image folder still decodes each batch in
-    /// parallel). Not BatchLoader.Epoch's background prefetch: TorchSharp 0.107 converts doubles to
-    /// native Scalars without keeping them alive across the native call (e.g. inside SGD.step), so a
-    /// garbage collection started by another allocating thread can finalize a Scalar while libtorch
-    /// reads it. Observed here as "Expected false to be true ... toDouble/toFloat at Scalar.h:140"
-    /// after a few thousand steps with prefetching; with allocation confined to this thread a
-    /// collection can only start at a managed allocation, never in the middle of a native call.
+    /// parallel). Not BatchLoader.Epoch's background prefetch: the library and this CLI hold every
+    /// Scalar they pass to TorchSharp (src/TopKLoss/Scalars.cs), but TorchSharp 0.107's SGD.step still
+    /// converts its doubles to native Scalars without keeping them alive across the native call, so a
+    /// garbage collection started by another allocating thread can finalize one while libtorch reads
+    /// it. Observed here as "Expected false to be true ... toDouble/toFloat at Scalar.h:140" after a
+    /// few thousand steps with prefetching; with allocation confined to this thread a collection can
+    /// only start at a managed allocation, never in the middle of a native call.
     /// </summary>
     private static IEnumerable<Batch> Synchronous(BatchLoader loader, int epoch)
     {

@@ -38,8 +38,9 @@ public static partial class TopK
             {
                 // Where p_y rounds to 1 the factor is 0 and (1 − p)^γ has an infinite derivative for γ < 1;
                 // the floor keeps that 0·∞ out of the gradient (the product's true slope there is 0).
-                var miss = ce.neg().expm1().neg().clamp_min(1e-30);
-                perSample = miss.pow(gamma) * ce;
+                using Scalar floor = 1e-30.ToScalar(), exponent = gamma.ToScalar();
+                var miss = ce.neg().expm1().neg().clamp_min(floor);
+                perSample = miss.pow(exponent) * ce;
             }
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }

@@ -38,7 +38,8 @@ public static partial class TopK
             var y = labels.to_type(ScalarType.Int64);
             var labelMargins = margins.to_type(s.dtype).gather(0, y).unsqueeze(1);
             var shift = zeros_like(s).scatter_(1, y.unsqueeze(1), labelMargins);
-            var perSample = nn.functional.cross_entropy((s - shift) * scale, y, reduction: nn.Reduction.None);
+            using var scaleScalar = scale.ToScalar();
+            var perSample = nn.functional.cross_entropy((s - shift).mul(scaleScalar), y, reduction: nn.Reduction.None);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }
     }

@@ -88,7 +88,7 @@ public static partial class TopK
             Check.ClassesMatch(adjustments.shape[0], scores, "the number of class counts", "class_counts");
             Check.Reduction(reduction);
             var s = ComputeType(scores);
-            var shifted = s + adjustments.to(s.device).to_type(s.dtype).unsqueeze(0);
+            var shifted = s.add(adjustments.to(s.device).to_type(s.dtype).unsqueeze(0), Scalars.One);
             var perSample = nn.functional.cross_entropy(shifted, labels.to_type(ScalarType.Int64), reduction: nn.Reduction.None);
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
         }

@@ -32,8 +32,12 @@ internal static class CudaPath
         return CudaNoisedTopK.TryApply(launcher, x, k, epsilon, samples, Key(x, generator));
     }
 
-    private static Tensor Key(Tensor x, Generator? generator) =>
-        randint(0, long.MaxValue, new long[] { 2 }, dtype: ScalarType.Int64, device: x.device, generator: generator);
+    private static Tensor Key(Tensor x, Generator? generator)
+    {
+        var key = randint(0, long.MaxValue, new long[] { 2 }, dtype: ScalarType.Int64, device: x.device, generator: generator);
+        GC.KeepAlive(generator); // the caller's generator may be a temporary: alive across the draw (Scalars.cs)
+        return key;
+    }
 
     /// <summary>The noised losses' hinge on the perturbed k-th largest (margins[y] in x's dtype's rounding, 1 when null), or null.</summary>
     public static Tensor? NoisedHinge(Tensor x, Tensor labels, int k, double epsilon, int samples, Generator? generator,

@@ -19,7 +19,7 @@ internal static class LabelRanks
         var s = scores.detach();
         var labelScores = s.gather(1, labels.unsqueeze(1));
         var atLeast = s.ge(labelScores).logical_or_(s.isnan()).logical_or_(labelScores.isnan());
-        return atLeast.sum(new long[] { 1 }, type: ScalarType.Int64) - 1;   // the label itself always counts once
+        return atLeast.sum(new long[] { 1 }, type: ScalarType.Int64).sub(Scalars.One);   // the label itself always counts once
     }
 
     /// <summary>
@@ -35,7 +35,8 @@ internal static class LabelRanks
         // bucketize(right: true) = number of k with k ≤ rank, i.e. how many of the ks this sample misses.
         var missed = rank.bucketize(boundaries, right: true);
         int buckets = sortedKs.Length + 1;
-        var table = (y * buckets + missed).bincount(null, minlength: (long)num_classes * buckets);
+        using var bucketCount = buckets.ToScalar();
+        var table = y.mul(bucketCount).add(missed, Scalars.One).bincount(null, minlength: (long)num_classes * buckets);
         return table.cpu().data<long>().ToArray();
     }
 }

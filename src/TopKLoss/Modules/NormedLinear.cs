@@ -28,7 +28,8 @@ public sealed class NormedLinear : nn.Module<Tensor, Tensor>
         {
             var init = empty(new[] { outFeatures, inFeatures }, dtype: dtype ?? get_default_dtype(), device: device).uniform_(-1.0, 1.0);
             // renorm to a tiny max norm, then scale back up: every row gets norm 1 (the published recipe).
-            var unitRows = renorm(init, 2, 0, 1e-5f).mul_(1e5);
+            using var scaleBack = 1e5.ToScalar();
+            var unitRows = renorm(init, 2, 0, 1e-5f).mul_(scaleBack);
             weight = new Parameter(unitRows, requires_grad: true);
         }
         weight.DetachFromDisposeScope();
@@ -36,6 +37,9 @@ public sealed class NormedLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Cosines between the rows of <paramref name="input"/> [batch, inFeatures] and the class vectors: [batch, outFeatures].</summary>
-    public override Tensor forward(Tensor input) =>
-        nn.functional.normalize(input, dim: 1).mm(nn.functional.normalize(weight, dim: 1).t());
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope(); // holds the intermediate tensors during the native calls (Scalars.cs)
+        return scope.MoveToOuter(nn.functional.normalize(input, dim: 1).mm(nn.functional.normalize(weight, dim: 1).t()));
+    }
 }

@@ -71,8 +71,13 @@ internal static class PerturbedTopK
     {
         var y = labels.to_type(ScalarType.Int64);
         var labelScores = x.gather(1, y.unsqueeze(1)).squeeze(1);
-        if (margins is null) return (smoothed + 1.0 - labelScores).relu();
-        return ((margins.to_type(x.dtype).gather(0, y) + smoothed - labelScores) * scale).relu();
+        if (margins is null)
+        {
+            using var one = 1.0.ToScalar();
+            return (smoothed.add(one, Scalars.One) - labelScores).relu();
+        }
+        using var scaleScalar = scale.ToScalar();
+        return (margins.to_type(x.dtype).gather(0, y).add(smoothed, Scalars.One) - labelScores).mul(scaleScalar).relu();
     }
 
     /// <summary>margins[y_b] in the scores' dtype (as the tensor path rounds them), as float64.</summary>
@@ -88,6 +93,7 @@ internal static class PerturbedTopK
     {
         long batch = x.shape[0], n = x.shape[1];
         var scaledNoise = empty(new[] { batch, n_samples, n }, dtype: x.dtype, device: x.device).normal_(0.0, epsilon, generator);
+        GC.KeepAlive(generator); // the caller's generator may be a temporary: alive across the draw (Scalars.cs)
         return PerturbedTopKFunction.Apply(x, scaledNoise, PerturbedTopKFunction.NoiseLayout.OwnedScaledSamplesFirst, k, epsilon);
     }
 
@@ -95,6 +101,7 @@ internal static class PerturbedTopK
     internal static (ulong Seed, ulong Stream) FusedKey(Generator? generator)
     {
         using var key = randint(0, long.MaxValue, new long[] { 2 }, dtype: ScalarType.Int64, generator: generator);
+        GC.KeepAlive(generator); // the caller's generator may be a temporary: alive across the draw (Scalars.cs)
         var values = key.data<long>();
         return ((ulong)values[0], (ulong)values[1]);
     }

@@ -48,12 +48,13 @@ internal sealed class PerturbedTopKFunction : autograd.SingleTensorFunction<Pert
         int classDim;
         if (layout == NoiseLayout.OwnedScaledSamplesFirst)
         {
-            perturbed = noise.add_(x.unsqueeze(1));
+            perturbed = noise.add_(x.unsqueeze(1), Scalars.One);
             classDim = 2;
         }
         else
         {
-            perturbed = noise.mul(epsilon).add_(x.unsqueeze(2));
+            using var scale = epsilon.ToScalar();
+            perturbed = noise.mul(scale).add_(x.unsqueeze(2), Scalars.One);
             classDim = 1;
         }
         var (values, indices) = perturbed.topk(k, dim: classDim);
@@ -64,7 +65,8 @@ internal sealed class PerturbedTopKFunction : autograd.SingleTensorFunction<Pert
         // topk ranks NaN above everything, which would hide a NaN row behind a finite k-th value.
         // Masking unconditionally costs O(batch·n) and, unlike testing for NaN first, never syncs a GPU.
         var nanRows = x.isnan().any(1);
-        result = result.masked_fill(nanRows, double.NaN);
+        using var nan = double.NaN.ToScalar();
+        result = result.masked_fill(nanRows, nan);
 
         ctx.save_for_backward(new List<Tensor> { kthIndex, nanRows });
         ctx.save_data("saved", new Saved(x.shape[1], kthIndex.shape[1]));
@@ -73,15 +75,17 @@ internal sealed class PerturbedTopKFunction : autograd.SingleTensorFunction<Pert
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        using var scope = NewDisposeScope(); // holds the intermediate tensors during the native calls (Scalars.cs)
         var saved = ctx.get_saved_variables();
         var (kthIndex, nanRows) = (saved[0], saved[1]);
         var s = (Saved)ctx.get_data("saved");
         long batch = kthIndex.shape[0];
         // Σ_b onehot(index_b)·g/B, accumulated straight into [batch, n]: no one-hot tensor is built.
-        var share = gradOutput.div(s.Samples).unsqueeze(1).expand(batch, s.Samples);
+        using Scalar samples = s.Samples.ToScalar(), nan = double.NaN.ToScalar();
+        var share = gradOutput.div(samples).unsqueeze(1).expand(batch, s.Samples);
         var grad = zeros(new[] { batch, s.Classes }, dtype: gradOutput.dtype, device: gradOutput.device)
             .scatter_add_(1, kthIndex, share);
-        grad = grad.masked_fill(nanRows.unsqueeze(1), double.NaN);
-        return new List<Tensor> { grad, null!, null!, null!, null! };
+        grad = grad.masked_fill(nanRows.unsqueeze(1), nan);
+        return new List<Tensor> { scope.MoveToOuter(grad), null!, null!, null!, null! };
     }
 }

@@ -59,13 +59,16 @@ public static partial class TopK
                 var y = labels.to_type(ScalarType.Int64);
                 Tensor? sum = null;
                 for (int i = 0; i < ks.Length; i++)
-                {
-                    var member = (CudaPath.SmoothTopKSvm(s, labels, ks[i], tau, alpha) ?? SmoothSvmOps.SmoothLoss(s, y, ks[i], tau, alpha)) * weights[i];
-                    sum = sum is null ? member : sum + member;
-                }
+                    sum = Add(sum, CudaPath.SmoothTopKSvm(s, labels, ks[i], tau, alpha) ?? SmoothSvmOps.SmoothLoss(s, y, ks[i], tau, alpha), weights[i]);
                 perSample = sum!;
             }
             return scope.MoveToOuter(Reduce(perSample, reduction).to_type(scores.dtype));
+        }
+
+        private static Tensor Add(Tensor? sum, Tensor member, double weight)
+        {
+            using var w = weight.ToScalar();
+            return sum is null ? member.mul(w) : sum.add(member.mul(w), Scalars.One);
         }
     }
 }

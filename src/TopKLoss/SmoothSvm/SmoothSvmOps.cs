@@ -32,7 +32,7 @@ internal static class SmoothSvmOps
             for (int c = 0; c <= K; c++)
             {
                 // coefficient c of a·b = Σ_{i+j=c} a_i b_j, i.e. a logsumexp of sums in log space
-                var terms = stack(Enumerable.Range(0, c + 1).Select(i => a[.., .., i] + b[.., .., c - i]).ToArray(), dim: -1);
+                var terms = stack(Enumerable.Range(0, c + 1).Select(i => a[.., .., i].add(b[.., .., c - i], Scalars.One)).ToArray(), dim: -1);
                 coefficients[c] = terms.logsumexp(-1);
             }
             poly = stack(coefficients, dim: -1);
@@ -40,8 +40,9 @@ internal static class SmoothSvmOps
         var result = poly.squeeze(1);
         if (K > m)
         {
-            var absent = arange(K + 1, device: x.device).gt(m).unsqueeze(0).expand(batch, K + 1);
-            result = result.masked_fill(absent, double.NegativeInfinity);
+            using Scalar degrees = (K + 1).ToScalar(), rowLength = m.ToScalar(), minusInfinity = double.NegativeInfinity.ToScalar();
+            var absent = arange(Scalars.Zero, degrees, Scalars.One, device: x.device).gt(rowLength).unsqueeze(0).expand(batch, K + 1);
+            result = result.masked_fill(absent, minusInfinity);
         }
         return result;
     }
@@ -54,7 +55,11 @@ internal static class SmoothSvmOps
         var parts = new List<Tensor> { zeros(new[] { b, m, 1 }, dtype: proto.dtype, device: proto.device) };
         int filled = 1;
         if (linear is not null) { parts.Add(linear); filled = 2; }
-        if (K + 1 > filled) parts.Add(full(new[] { b, m, K + 1 - filled }, LogZero, dtype: proto.dtype, device: proto.device));
+        if (K + 1 > filled)
+        {
+            using var logZero = LogZero.ToScalar();
+            parts.Add(full(new[] { b, m, K + 1 - filled }, logZero, dtype: proto.dtype, device: proto.device));
+        }
         return cat(parts.ToArray(), dim: -1);
     }
 
@@ -70,18 +75,20 @@ internal static class SmoothSvmOps
     public static Tensor UseHard(Tensor s, int k, double tau)
     {
         var top = s.detach().topk(k + 1, dim: 1).values;
-        return (top[.., k - 1] - top[.., k]).ge(k * tau * Math.Log(1000.0));
+        using var threshold = (k * tau * Math.Log(1000.0)).ToScalar();
+        return (top[.., k - 1] - top[.., k]).ge(threshold);
     }
 
     /// <summary>L = τ·softplus(α/τ + log σ_k(e) − log σ_{k−1}(e) − s_y/(kτ)), e_j = exp(s_j/(kτ)), j ≠ y.</summary>
     public static Tensor SmoothOnly(Tensor s, Tensor y, int k, double tau, double alpha)
     {
-        var x = s / (k * tau);
+        using Scalar kTau = (k * tau).ToScalar(), alphaOverTau = (alpha / tau).ToScalar(), tauScalar = tau.ToScalar();
+        var x = s.div(kTau);
         var others = OtherClasses(x, y);
         var logSigma = LogEsp(others, k);
-        var u = alpha / tau + logSigma[.., k] - logSigma[.., k - 1] - x.gather(1, y.unsqueeze(1)).squeeze(1);
+        var u = logSigma[.., k].add(alphaOverTau, Scalars.One) - logSigma[.., k - 1] - x.gather(1, y.unsqueeze(1)).squeeze(1);
         // softplus without torch's threshold shortcut: max(u, 0) + log1p(exp(−|u|))
-        return tau * (u.clamp_min(0) + u.abs().neg().exp().log1p());
+        return u.clamp_min(Scalars.Zero).add(u.abs().neg().exp().log1p(), Scalars.One).mul(tauScalar);
     }
 
     /// <summary>l_k = max(0, α + (top_k(s₋) − s_y)/k), s₋ the scores of the other classes.</summary>
@@ -89,15 +96,17 @@ internal static class SmoothSvmOps
     {
         var others = OtherClasses(s, y);
         var kth = others.topk(k, dim: 1).values[.., k - 1];
-        return (alpha + (kth - s.gather(1, y.unsqueeze(1)).squeeze(1)) / k).clamp_min(0);
+        using Scalar kScalar = k.ToScalar(), alphaScalar = alpha.ToScalar();
+        return (kth - s.gather(1, y.unsqueeze(1)).squeeze(1)).div(kScalar).add(alphaScalar, Scalars.One).clamp_min(Scalars.Zero);
     }
 
     /// <summary>Row i without column y_i: [batch, n] → [batch, n − 1].</summary>
     public static Tensor OtherClasses(Tensor x, Tensor y)
     {
         long n = x.shape[1];
-        var j = arange(n - 1, device: x.device).unsqueeze(0);
-        var index = j + j.ge(y.unsqueeze(1)).to_type(ScalarType.Int64);
+        using var stop = (n - 1).ToScalar();
+        var j = arange(Scalars.Zero, stop, Scalars.One, device: x.device).unsqueeze(0);
+        var index = j.add(j.ge(y.unsqueeze(1)).to_type(ScalarType.Int64), Scalars.One);
         return x.gather(1, index);
     }
 }

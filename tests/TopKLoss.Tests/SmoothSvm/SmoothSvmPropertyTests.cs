@@ -88,7 +88,8 @@ public class SmoothSvmPropertyTests
             var loss = F.smooth_topk_svm_loss(x, c.Y, c.K, c.Tau, c.Alpha, nn.Reduction.None);
             loss.sum().backward();
             var perSample = Close.ToArray(loss);
-            var shifted = Close.ToArray(F.smooth_topk_svm_loss(c.X() + 3.7, c.Y, c.K, c.Tau, c.Alpha, nn.Reduction.None));
+            using var shift = 3.7.ToScalar(); // held: CsCheck runs the samples on several threads (src/TopKLoss/Scalars.cs)
+            var shifted = Close.ToArray(F.smooth_topk_svm_loss(c.X().add(shift, Scalars.One), c.Y, c.K, c.Tau, c.Alpha, nn.Reduction.None));
             var rowSums = Close.ToArray(x.grad!.sum(1));
             var smooth = Close.ToArray(SmoothSvmOps.SmoothOnly(c.X(), c.Y, c.K, c.Tau, c.Alpha));
             for (int b = 0; b < c.Batch; b++)
@@ -143,15 +144,18 @@ public class SmoothSvmPropertyTests
         gen.Sample(p =>
         {
             using var scope = NewDisposeScope();
-            var x = (randn(p.batch, p.m, dtype: ScalarType.Float64, generator: new Generator(p.seed)) * p.scale).requires_grad_();
-            var w = randn(p.batch, p.k + 1, dtype: ScalarType.Float64, generator: new Generator(p.seed + 1UL));
+            // Scalars and generators held: CsCheck runs the samples on several threads (src/TopKLoss/Scalars.cs)
+            using Generator xDraws = new(p.seed), wDraws = new(p.seed + 1UL);
+            using var scale = p.scale.ToScalar();
+            var x = randn(p.batch, p.m, dtype: ScalarType.Float64, generator: xDraws).mul(scale).requires_grad_();
+            var w = randn(p.batch, p.k + 1, dtype: ScalarType.Float64, generator: wDraws);
             var fused = F.log_esp(x, p.k);
             var ops = SmoothSvmOps.LogEsp(x, p.k);
             var finite = ops.isfinite();
             Assert.True(fused.isfinite().eq(finite).all().item<bool>(), "same −inf pattern");
             Assert.True(fused.masked_select(finite).allclose(ops.masked_select(finite), rtol: 1e-11, atol: 1e-11), "values");
             var gf = torch.autograd.grad(new[] { (fused.nan_to_num(0, 0, 0) * w).sum() }, new[] { x })[0];
-            var go = torch.autograd.grad(new[] { (ops.masked_fill(finite.logical_not(), 0) * w).sum() }, new[] { x })[0];
+            var go = torch.autograd.grad(new[] { (ops.masked_fill(finite.logical_not(), Scalars.Zero) * w).sum() }, new[] { x })[0];
             Close.ScaledByMax(Close.ToArray(go), Close.ToArray(gf), 1e-10);
         }, iter: 60);
     }
