@@ -64,6 +64,6 @@ public class CompareReportsTableTests
     {
         string table = TopKLoss.Cli.Commands.CompareReports.Table(["ce"], [("ce", new() { ["ece"] = 0.1 })], seeds: 1, null);
         Assert.EndsWith("(ece in %; mean ± std over 1 seed, test split)" + Environment.NewLine, table);
-        Assert.Contains("ce   | 0.1000 ± 0.0000", table);
+        Assert.Contains("ce   | 10.00 ± 0.00", table);
     }
 }
