@@ -168,6 +168,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
     }
 
     /// <summary>g = member m's gradient term on row r by the row path (0 when the member's term is packed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowTerm(Saved s, int m, nint src, bool isFloat, long r, int n, double up, Span<double> x, Span<double> e, Span<double> g,
         Span<double> sigma, Span<double> weight, Span<double> prefix)
     {
@@ -205,6 +206,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
     }
 
     /// <summary>Whether the bounds of a row certify every member smooth with linear space safe (see the forward).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per row: its tier-0 code would slow the first calls
     private static bool Certified(SvmMember[] members, double tau, int n, double lower, double largest, double largestExcept)
     {
         foreach (var member in members)
