@@ -1,11 +1,12 @@
 using System.Runtime.Intrinsics;
-using System.Diagnostics;
 using TopKLoss.Kernels;
 using TopKLoss.Noised;
 using TopKLoss.SmoothSvm;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TopKLoss.TopK.functional;
+
+using static TopKLoss.Bench.Timing;
 
 namespace TopKLoss.Bench;
 
@@ -61,18 +62,5 @@ internal static class IsaProbe
             string ratio = c is 1 or 2 ? $"{first[c] / median[c]:F2}x" : "";
             Console.WriteLine($"{cases[c].Name,-30} {median[c],10:F3} {median[c] / median[0],6:F2}x {vsOps,7} {firstCalls,9} {ratio,13}");
         }
-    }
-
-    private static double Time(Action body)
-    {
-        long start = Stopwatch.GetTimestamp();
-        body();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

@@ -1,8 +1,9 @@
-using System.Diagnostics;
 using TopKLoss.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TopKLoss.TopK.functional;
+
+using static TopKLoss.Bench.Timing;
 
 namespace TopKLoss.Bench;
 
@@ -65,18 +66,5 @@ internal static class MultiKProbe
             string ratio = double.IsNaN(firstCalls) ? "" : $"{firstCalls / m[3]:F2}x";
             Console.WriteLine($"{n,7} {m[0],9:F3} {m[1],9:F3} {m[2],10:F3} {m[3],9:F3} {m[5],10:F3} {m[4],7:F3} {m[3] / (m[0] + m[1]),10:F2}x {m[3] / m[2],12:F2}x {m[5] / (m[0] + m[1]),20:F2}x {firstText,9} {ratio,13}");
         }
-    }
-
-    private static double Time(Action body)
-    {
-        long start = Stopwatch.GetTimestamp();
-        body();
-        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

@@ -3,6 +3,8 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TopKLoss.TopK.functional;
 
+using static TopKLoss.Bench.Timing;
+
 namespace TopKLoss.Bench;
 
 /// <summary>
@@ -56,7 +58,6 @@ internal static class Probe
                     times[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
         }
-        double Median(List<double> t) { var s = t.Order().ToArray(); return s[s.Length / 2]; }
         Console.WriteLine($"{"case",-26} {"min ms",9} {"median ms",10} {"ratio",7}   ({iterations} rounds at n = 1000, {Math.Max(3, iterations / 20)} at n = 100,000; {torch.get_num_threads()} threads)");
         for (int c = 0; c < cases.Length; c++)
         {
