@@ -43,10 +43,59 @@ internal static class ResNet
         return (Sequential(layers), width);
     }
 
-    private static Module<Tensor, Tensor> Shortcut(int inPlanes, int outPlanes, int stride) =>
+    /// <summary>The projection shortcut: a 1×1 convolution (stride <paramref name="stride"/>) and batch norm, or the identity.</summary>
+    /// <param name="subsampleFirst">Bottleneck blocks only: computes the strided 1×1 convolution as
+    /// <see cref="SubsampledPointwiseConv"/> (see there why). Basic blocks (ResNet-18) keep Conv2d, so
+    /// that their results stay as they were.</param>
+    private static Module<Tensor, Tensor> Shortcut(int inPlanes, int outPlanes, int stride, bool subsampleFirst = false) =>
         stride == 1 && inPlanes == outPlanes
             ? Identity()
-            : Sequential(Conv2d(inPlanes, outPlanes, 1, stride: stride, bias: false), BatchNorm2d(outPlanes));
+            : Sequential(
+                subsampleFirst && stride > 1
+                    ? new SubsampledPointwiseConv(inPlanes, outPlanes, stride)
+                    : Conv2d(inPlanes, outPlanes, 1, stride: stride, bias: false),
+                BatchNorm2d(outPlanes));
+
+    /// <summary>
+    /// A 1×1 convolution with stride s and no bias, computed as the stride-1 1×1 convolution of every
+    /// s-th row and column: the same function (a 1×1 kernel with stride s and no padding reads exactly
+    /// those pixels), the same parameter ("weight", [out, in, 1, 1], so checkpoints name it as Conv2d's)
+    /// and the same initialization as <c>Conv2d(inPlanes, outPlanes, 1, stride: s, bias: false)</c>.
+    /// </summary>
+    /// <remarks>
+    /// Why not Conv2d: the oneDNN 3.7.1 inside libtorch 2.10 (libtorch-cpu-linux-x64) kills the
+    /// process with SIGFPE in the backward pass of a strided 1×1 convolution whose channels are
+    /// 256→1024, 512→1024, 512→2048, 1024→512 or 1024→2048; ResNet-50's shortcuts 512→1024 and
+    /// 1024→2048 are two of them. Creating the backward-data primitive, oneDNN tries its brgemm
+    /// strided kernel, whose blocking heuristic (brg_blocking_t::est_eff_1x1) has an integer division,
+    /// for exactly those channel pairs (a "maskrcnn workaround"), by a block count that is 0 for some
+    /// of the blockings it tries. Seen at every image size and thread count tried, for any batch that
+    /// libtorch gives to oneDNN, also with ONEDNN_MAX_CPU_ISA=AVX2 (only SSE41, which would slow every
+    /// model, avoids it). With unit stride the three passes run in oneDNN's jit_1x1 kernels, which do
+    /// not crash. TorchSharp 0.107 has no switch for libtorch's mkldnn (torch.backends.mkldnn.enabled
+    /// in Python, upstream's workaround for the similar pytorch/pytorch#177227). docs/platform.md,
+    /// "ResNet-50 and SIGFPE".
+    /// </remarks>
+    internal sealed class SubsampledPointwiseConv : Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Parameter weight;
+        private readonly long stride;
+
+        public SubsampledPointwiseConv(long inPlanes, long outPlanes, long stride) : base(nameof(SubsampledPointwiseConv))
+        {
+            this.stride = stride;
+            weight = Parameter(empty(outPlanes, inPlanes, 1, 1));
+            using (no_grad()) init.kaiming_uniform_(weight, Math.Sqrt(5)); // as TorchSharp's Convolution.reset_parameters
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var every = TensorIndex.Slice(null, null, stride);
+            using var subsampled = x[TensorIndex.Ellipsis, every, every];
+            return functional.conv2d(subsampled, weight);
+        }
+    }
 
     private sealed class BasicBlock : Module<Tensor, Tensor>
     {
@@ -85,7 +134,7 @@ internal static class ResNet
             bn2 = BatchNorm2d(planes);
             conv3 = Conv2d(planes, planes * 4, 1, bias: false);
             bn3 = BatchNorm2d(planes * 4);
-            shortcut = Shortcut(inPlanes, planes * 4, stride);
+            shortcut = Shortcut(inPlanes, planes * 4, stride, subsampleFirst: true);
             RegisterComponents();
         }
 
