@@ -15,9 +15,7 @@ public abstract class AgainstCrossEntropy
     [GlobalSetup]
     public void Setup()
     {
-        var generator = new Generator(1234);
-        scores = randn(256, 1000, generator: generator).to(BenchDevice.Device);
-        labels = randint(0, 1000, new long[] { 256 }, generator: generator).to(BenchDevice.Device);
+        (scores, labels) = BenchDevice.Inputs(1000);
     }
 
     [Benchmark(Baseline = true, Description = "cross_entropy")]

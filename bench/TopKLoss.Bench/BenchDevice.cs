@@ -13,6 +13,13 @@ internal static class BenchDevice
         ? torch.device(d)
         : CPU;
 
+    /// <summary>The benchmarks' inputs: scores [256, n] ~ N(0, 1) and labels in [0, n), from seed 1234, on <see cref="Device"/>.</summary>
+    public static (Tensor Scores, Tensor Labels) Inputs(int n)
+    {
+        var generator = new Generator(1234);
+        return (randn(256, n, generator: generator).to(Device), randint(0, n, new long[] { 256 }, generator: generator).to(Device));
+    }
+
     /// <summary>Waits for queued GPU work so a measured iteration includes it.</summary>
     public static void Synchronize()
     {

@@ -27,9 +27,7 @@ internal static class IsaProbe
 
     public static void Run(int rounds)
     {
-        var generator = new Generator(1234);
-        var scores = randn(256, 1000, generator: generator);
-        var labels = randint(0, 1000, new long[] { 256 }, generator: generator);
+        var (scores, labels) = BenchDevice.Inputs(1000);
         var noise = new Generator(99);
         var cases = new (string Name, Action Body)[]
         {

@@ -18,9 +18,7 @@ public class MultiKBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var generator = new Generator(1234);
-        scores = randn(256, N, generator: generator).to(BenchDevice.Device);
-        labels = randint(0, N, new long[] { 256 }, generator: generator).to(BenchDevice.Device);
+        (scores, labels) = BenchDevice.Inputs(N);
     }
 
     [Benchmark(Baseline = true, Description = "0.5·L1 + 0.5·L5 (two calls)")]

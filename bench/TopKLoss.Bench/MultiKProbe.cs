@@ -31,9 +31,7 @@ internal static class MultiKProbe
         bool first = true;
         foreach (int n in new[] { 1000, 100, 10_000 })
         {
-            var generator = new Generator(1234);
-            var scores = randn(256, n, generator: generator);
-            var labels = randint(0, n, new long[] { 256 }, generator: generator);
+            var (scores, labels) = BenchDevice.Inputs(n);
             var cases = new Action[]
             {
                 () => BenchDevice.ForwardBackward(scores, s => F.smooth_topk_svm_loss(s, labels, 1, 1.0, 1.0)),

@@ -19,9 +19,7 @@ public class NoisedTopKBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var generator = new Generator(1234);
-        scores = randn(256, N, generator: generator).to(BenchDevice.Device);
-        labels = randint(0, N, new long[] { 256 }, generator: generator).to(BenchDevice.Device);
+        (scores, labels) = BenchDevice.Inputs(N);
     }
 
     [Benchmark(Baseline = true, Description = "cross_entropy")]

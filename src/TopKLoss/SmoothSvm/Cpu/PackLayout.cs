@@ -37,9 +37,10 @@ internal sealed class PackLayout
     /// <param name="keepState">σ_m and the checkpoints in the kept region.</param>
     public static PackLayout For<V, L>(int n, int[] degrees, double[] scales, bool withCheckpoints, bool keepExponentials, bool keepState)
         where V : struct where L : ILanes<V> =>
-        new(n, degrees, scales, withCheckpoints, keepExponentials, keepState, L.Count, PackedEsp<V, L>.Block);
+        new(n, degrees, scales, degrees.Select(K => withCheckpoints ? PackedEsp<V, L>.CheckpointLength(n, K) : 0).ToArray(),
+            PackedEsp<V, L>.BlockLength(degrees.Max()), keepExponentials, keepState, L.Count);
 
-    private PackLayout(int n, int[] degrees, double[] scales, bool withCheckpoints, bool keepExponentials, bool keepState, int lanes, int blockLength)
+    private PackLayout(int n, int[] degrees, double[] scales, int[] checkpointLengths, int blockStates, bool keepExponentials, bool keepState, int lanes)
     {
         N = n;
         Lanes = lanes;
@@ -48,15 +49,13 @@ internal sealed class PackLayout
         StateKept = keepState || keepExponentials;
         (degree, scale) = (degrees, scales);
         int members = degrees.Length;
-        (e, sigma, checkpoints, checkpointLength, adjoint) = (new int[members], new int[members], new int[members], new int[members], new int[members]);
+        checkpointLength = checkpointLengths;
+        (e, sigma, checkpoints, adjoint) = (new int[members], new int[members], new int[members], new int[members]);
         (source, power) = PowerSources(degrees);
         int kept = 0, scratch = members > 1 ? Part : 0; // x first
-        int largest = 0;
         for (int m = 0; m < members; m++)
         {
             int K = degrees[m];
-            largest = Math.Max(largest, K);
-            checkpointLength[m] = withCheckpoints ? (n + blockLength - 1) / blockLength * K : 0;
             if (ExponentialsKept) { e[m] = kept; kept += n; }
             else { e[m] = scratch; scratch += Part; }
             ref int state = ref StateKept ? ref kept : ref scratch;
@@ -67,7 +66,7 @@ internal sealed class PackLayout
             scratch += K + 1;
         }
         block = scratch;
-        scratch += blockLength * largest;
+        scratch += blockStates;
         (KeptLength, ScratchLength) = (StateKept ? kept : 0, scratch);
     }
 
@@ -84,6 +83,9 @@ internal sealed class PackLayout
     /// <summary>Vectors per pack of scratch.</summary>
     public int ScratchLength { get; }
     public int Degree(int m) => degree[m];
+
+    /// <summary>The factor of member m's exponentials.</summary>
+    public double Scale(int m) => scale[m];
 
     /// <summary>The member whose exponentials member m's are a power of (−1: m's are an exp), and that power.</summary>
     public (int Member, int Power) Source(int m) => (source[m], power[m]);
@@ -107,7 +109,6 @@ internal sealed class PackLayout
                     if (b != a && source[b] < 0 && degrees[b] == r * degrees[a]) { (source[a], power[a]) = (b, r); break; }
         return (source, power);
     }
-    public double Scale(int m) => scale[m];
 
     /// <summary>A pack's vectors: its region of the kept buffer (empty when nothing is kept) and its scratch.</summary>
     public PackBuffers<V> Buffers<V>(Span<V> kept, Span<V> scratch) where V : struct => new(this, kept, scratch);

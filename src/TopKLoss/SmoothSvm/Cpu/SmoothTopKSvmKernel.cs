@@ -4,7 +4,14 @@ using static TorchSharp.torch;
 namespace TopKLoss.Kernels;
 
 /// <summary>One term w·L_{k,τ} of a smooth top-k SVM loss: a single k is the member (k, 1).</summary>
-internal readonly record struct SvmMember(int K, double Weight);
+internal readonly record struct SvmMember(int K, double Weight)
+{
+    /// <summary>The factor of the scores in its exponentials, 1/(kτ).</summary>
+    public double Scale(double tau) => 1.0 / (K * tau);
+
+    /// <summary>The published switch: the hard loss where top_k − top_{k+1} ≥ kτ·ln(1000) (smoothing has underflowed there).</summary>
+    public double HardGap(double tau) => K * tau * Math.Log(1000.0);
+}
 
 /// <summary>
 /// Fused CPU forward/backward of the per-sample smooth top-k SVM with the published hard/smooth
@@ -73,7 +80,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                     && Certified(members, tau, n, lower, largest, largestExcept))
                 {
                     shared[r] = true;
-                    for (int m = 0; m < count; m++) shifts[m][r] = largestExcept * (1.0 / (members[m].K * tau));
+                    for (int m = 0; m < count; m++) shifts[m][r] = largestExcept * members[m].Scale(tau);
                     continue;
                 }
                 bool finite = CpuRows.ScanTop(src, isFloat, r, n, topValues, topIndices);
@@ -87,8 +94,8 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                 for (int m = 0; m < count; m++)
                 {
                     int k = members[m].K;
-                    double weight = members[m].Weight, scale = 1.0 / (k * tau);
-                    if (topValues[k - 1] - topValues[k] >= HardGap(k, tau))
+                    double weight = members[m].Weight, scale = members[m].Scale(tau);
+                    if (topValues[k - 1] - topValues[k] >= members[m].HardGap(tau))
                     {
                         var (kth, index) = RowTop.NthExcluding(topValues, topIndices, k, y);
                         double sy = CpuRows.Read(src, isFloat, r * n + y);
@@ -145,8 +152,8 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         var grad = empty_like(scores);
         nint src = CpuRows.Pointer(scores), dst = CpuRows.Pointer(grad);
 
-        // Rows outside the shared packs (a hard, log-space, non-finite or per-member packed term): their
-        // row-path terms, written whole (0 for the per-member packed terms, which add theirs below).
+        // Rows outside the shared packs (a hard, log-space, non-finite or per-member packed term): the sum of
+        // their row-path terms, written whole (the per-member packed terms add theirs below).
         if (s.Packed[0].Rows.Index.Length < batch) CpuRows.For(batch, (long)n * kMax * 3 * count, RowScratch.Length(n, kMax) + (count > 1 ? n : 0), [MethodImpl(MethodImplOptions.AggressiveOptimization)] (first, end, scratch) =>
         {
             var (x, e, g, sigma, weight, prefix) = new RowScratch(scratch, n, kMax);
@@ -157,6 +164,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                 if (count > 1) sum.Clear();
                 for (int m = 0; m < count; m++)
                 {
+                    if (s.Kinds[m][r] == RowKind.Smooth) continue; // packed: below
                     RowTerm(s, m, src, isFloat, r, n, upstream[r], x, e, g, sigma, weight, prefix);
                     if (count > 1) for (int i = 0; i < n; i++) sum[i] += g[i];
                 }
@@ -167,7 +175,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         return new List<Tensor> { grad, null!, null!, null!, null! };
     }
 
-    /// <summary>g = member m's gradient term on row r by the row path (0 when the member's term is packed).</summary>
+    /// <summary>g = member m's gradient term on row r by the row path (a hard, log-space or non-finite term).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowTerm(Saved s, int m, nint src, bool isFloat, long r, int n, double up, Span<double> x, Span<double> e, Span<double> g,
         Span<double> sigma, Span<double> weight, Span<double> prefix)
@@ -177,8 +185,6 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
         g.Clear();
         switch (s.Kinds[m][r])
         {
-            case RowKind.Smooth:
-                break;
             case RowKind.NotFinite:
                 g.Fill(double.NaN);
                 break;
@@ -192,7 +198,7 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
                 break;
             default:
                 CpuRows.Load(src, isFloat, r, n, x);
-                double scale = 1.0 / (k * s.Tau);
+                double scale = s.Members[m].Scale(s.Tau);
                 for (int i = 0; i < n; i++) x[i] *= scale;
                 double c = up * w * Sigmoid(s.U[m][r]) / k;
                 weight = weight[..(k + 1)];
@@ -211,14 +217,11 @@ internal sealed class SmoothTopKSvmKernel : autograd.SingleTensorFunction<Smooth
     {
         foreach (var member in members)
         {
-            double scale = 1.0 / (member.K * tau);
-            if (!(largest - lower < HardGap(member.K, tau)) || !EspRow.LinearIsSafe(largestExcept * scale, lower * scale, member.K, n - 1)) return false;
+            double scale = member.Scale(tau);
+            if (!(largest - lower < member.HardGap(tau)) || !EspRow.LinearIsSafe(largestExcept * scale, lower * scale, member.K, n - 1)) return false;
         }
         return true;
     }
-
-    /// <summary>The published switch: the hard loss where top_k − top_{k+1} ≥ kτ·ln(1000) (smoothing has underflowed there).</summary>
-    private static double HardGap(int k, double tau) => k * tau * Math.Log(1000.0);
 
     private static T[] Member<T>(int count, Func<T> make) => Enumerable.Range(0, count).Select(_ => make()).ToArray();
 

@@ -151,8 +151,7 @@ internal static class SmoothTopKSvmPacks
     /// <summary>The call's members' degrees k_m and exponential scales 1/(k_m·τ).</summary>
     private static (int[] Degrees, double[] Scales) Members(Rows rows)
     {
-        var degrees = rows.Terms.Select(m => rows.Members[m].K).ToArray();
-        return (degrees, degrees.Select(k => 1.0 / (k * rows.Tau)).ToArray());
+        return (rows.Terms.Select(m => rows.Members[m].K).ToArray(), rows.Terms.Select(m => rows.Members[m].Scale(rows.Tau)).ToArray());
     }
 
     private static double[][] Shifts(Rows rows) => rows.Terms.Select(m => rows.Shift[m]).ToArray();
