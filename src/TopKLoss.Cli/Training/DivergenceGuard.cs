@@ -1,4 +1,7 @@
 using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+using Parameter = TorchSharp.Modules.Parameter;
 
 namespace TopKLoss.Cli.Training;
 
@@ -7,6 +10,7 @@ namespace TopKLoss.Cli.Training;
 /// its first value (or 1, when that is smaller): a run that only gets worse would otherwise be
 /// reported as a result (observed: a smooth-svm loss of 3.9e15 at --lr 0.1). The message names the
 /// likely cause: the learning rate, or a cosine-head loss trained without its cosine head.
+/// A stopped run's last checkpoint is that of the epoch before.
 /// </summary>
 public sealed class DivergenceGuard(TrainSettings settings)
 {
@@ -23,9 +27,34 @@ public sealed class DivergenceGuard(TrainSettings settings)
         string what = double.IsFinite(loss)
             ? string.Format(ci, "loss {0:G3} is over {1}× its first value {2:G3}", loss, GrowthFactor, first)
             : string.Format(ci, "loss {0}", loss);
+        throw Diverged(what, epoch, batch);
+    }
+
+    /// <summary>
+    /// Checks, at the end of an epoch and before its checkpoint, that every parameter is finite (one
+    /// device sync). A non-finite gradient under a finite loss (an overflow in the backward pass)
+    /// makes parameters NaN at its step; the next batch's loss then stops the run, but after an
+    /// epoch's last batch there is none, and the epoch's checkpoint would keep NaN weights (which a
+    /// resume cannot recover from) while its validation still reported accuracies (top-k of NaN
+    /// scores). Checking every gradient at every step instead cost the demo's MLP 30 % of its time.
+    /// </summary>
+    public void CheckParameters(IReadOnlyList<(string Name, Parameter Parameter)> parameters, int epoch)
+    {
+        using var scope = NewDisposeScope();
+        if (parameters.Count == 0 || stack(parameters.Select(p => p.Parameter.isfinite().all())).all().item<bool>()) return;
+        var bad = parameters.Where(p => !p.Parameter.isfinite().all().item<bool>()).Select(p => p.Name).ToList();
+        string more = bad.Count > 1 ? $" and {bad.Count - 1} more of the {parameters.Count} parameters" : "";
+        throw Diverged($"{bad[0]}{more} not finite after the last step (a non-finite gradient; the epoch's checkpoint was not written)",
+            epoch, batch: null);
+    }
+
+    private UsageException Diverged(string what, int epoch, int? batch)
+    {
+        var ci = CultureInfo.InvariantCulture;
         string cause = CosineHead.DefaultFor.Contains(settings.Loss) && settings.NormedHead == false
             ? $"{settings.Loss} needs the cosine head (drop --normed-head false), or lower --lr (now {settings.LearningRate.ToString(ci)})"
             : $"lower --lr (now {settings.LearningRate.ToString(ci)}) or check the loss options";
-        throw new UsageException($"training diverged: {what} at epoch {epoch}, batch {batch}; {cause}.");
+        string where = batch is { } b ? $"epoch {epoch}, batch {b}" : $"the end of epoch {epoch}";
+        return new UsageException($"training diverged: {what} at {where}; {cause}.");
     }
 }

@@ -49,12 +49,14 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             for (int e = 0; e < state.EpochsDone; e++) scheduler.step();   // the schedule is a pure function of the epoch
         }
 
+        var parameters = model.named_parameters().ToList();
         var train = new BatchLoader(data.Train, settings.BatchSize, shuffle: true, augment: true, settings.Seed);
         progress.RunStarted($"{settings.Loss} · {settings.Model} · seed {settings.Seed}", settings.Epochs, train.BatchCount);
         for (int epoch = state.EpochsDone; epoch < settings.Epochs; epoch++)
         {
             double lr = optimizer.ParamGroups.First().LearningRate;
             var (trainLoss, trainTop1, samplesPerSecond) = TrainEpoch(model, criterion, optimizer, train, epoch, device);
+            divergence.CheckParameters(parameters, epoch + 1);
             scheduler.step();
             var validation = Evaluate(model, data.Validation, [k], device, interrupt: Interrupt(epoch + 1));
             double metric = settings.EarlyStop == EarlyStopMetric.TopK ? validation.MicroAt(k) : validation.MacroAt(k);
@@ -99,10 +101,10 @@ public sealed class Trainer(TrainSettings settings, DataBundle data, string runD
             var scores = model.call(x);
             var loss = criterion.call(scores, y);
             loss.backward();
-            optimizer.step();
-            long n = y.shape[0];
             float value = loss.item<float>();
             divergence.Check(value, epoch + 1, batch.Index + 1);
+            optimizer.step();
+            long n = y.shape[0];
             lossSum += value * n;
             correct += scores.argmax(1).eq(y).sum().item<long>();
             seen += n;

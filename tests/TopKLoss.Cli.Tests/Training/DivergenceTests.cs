@@ -33,6 +33,32 @@ public class DivergenceTests
     }
 
     [Fact]
+    public void ANonFiniteParameterAtAnEpochsEndIsNamedBeforeItsCheckpoint()
+    {
+        using var scope = NewDisposeScope();
+        using var model = nn.Sequential(("first", nn.Linear(3, 4)), ("second", nn.Linear(4, 2)));
+        var parameters = model.named_parameters().ToList();
+        var guard = new DivergenceGuard(new TrainSettings { LearningRate = 0.05 });
+        guard.CheckParameters(parameters, 1);
+        using var noGrad = no_grad();
+        foreach (var (bad, poison) in new[] { ("first.bias", float.NaN), ("second.weight", float.PositiveInfinity) })
+        {
+            var parameter = parameters.Single(p => p.name == bad).parameter;
+            using var saved = parameter.clone();
+            using (var value = poison.ToScalar()) parameter[0].fill_(value);
+            var e = Assert.Throws<UsageException>(() => guard.CheckParameters(parameters, 3));
+            Assert.Contains($"training diverged: {bad} not finite after the last step", e.Message);
+            Assert.Contains("the epoch's checkpoint was not written) at the end of epoch 3", e.Message);
+            Assert.Contains("--lr (now 0.05)", e.Message);
+            parameter.copy_(saved);
+        }
+        guard.CheckParameters(parameters, 4);
+        using (var nan = float.NaN.ToScalar()) foreach (var (_, p) in parameters) p.fill_(nan);
+        var all = Assert.Throws<UsageException>(() => guard.CheckParameters(parameters, 1));
+        Assert.Contains("first.weight and 3 more of the 4 parameters not finite", all.Message);
+    }
+
+    [Fact]
     public void ACosineHeadLossTrainedWithoutItsHeadIsNamedAsTheCause()
     {
         var guard = new DivergenceGuard(new TrainSettings { Loss = "ldam", NormedHead = false, LearningRate = 0.1 });
